@@ -1,0 +1,180 @@
+"""The eager fast path of ``realize.realize`` is invisible.
+
+``realize.realize`` calls ``Tensor.clone`` directly when nothing can observe the
+call. These tests put an observer in each place one can hide -- a dispatch mode,
+fake tensors, a tensor subclass, a function mode, autograd, functorch, forward
+AD, make_fx, the TorchScript tracer and Dynamo -- and check that each observer
+sees the ``realize::realize`` operator, not ``aten::clone``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+import torch.autograd.forward_ad as fwAD
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+import realize
+from realize import realize_op
+from realize._fast_path import clone_is_equivalent
+
+
+class RecordingMode(TorchDispatchMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[Any] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        self.ops.append(func)
+        return func(*args, **(kwargs or {}))
+
+
+class RecordingFunctionMode(TorchFunctionMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.funcs: list[Any] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        self.funcs.append(func)
+        return func(*args, **(kwargs or {}))
+
+
+class LoggingTensor(torch.Tensor):
+    """A wrapper subclass that records every aten-level op it sees."""
+
+    seen: list[Any] = []  # noqa: RUF012
+
+    @staticmethod
+    def __new__(cls, elem: torch.Tensor) -> LoggingTensor:
+        r = torch.Tensor._make_wrapper_subclass(
+            cls, elem.shape, strides=elem.stride(), dtype=elem.dtype, device=elem.device
+        )
+        r.elem = elem  # type: ignore[attr-defined]
+        return r
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        cls.seen.append(func)
+        unwrapped = [a.elem if isinstance(a, LoggingTensor) else a for a in args]
+        out = func(*unwrapped, **(kwargs or {}))
+        return LoggingTensor(out) if isinstance(out, torch.Tensor) else out
+
+
+def test_fast_path_is_taken_when_nothing_observes(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = torch.randn(3, 4).t()
+    assert clone_is_equivalent(x)
+    # Prove the operator is really skipped: make calling it an error.
+    monkeypatch.setattr("realize._function.realize_op", None)
+    y = realize.realize(x)
+    assert y.stride() == x.clone().stride() and torch.equal(y, x)
+
+
+def test_dispatch_mode_sees_the_operator() -> None:
+    x = torch.randn(4)
+    with RecordingMode() as mode:
+        assert not clone_is_equivalent(x)
+        realize.realize(x)
+    assert mode.ops == [realize_op]
+
+
+def test_function_mode_sees_the_operator() -> None:
+    x = torch.randn(4)
+    with RecordingFunctionMode() as mode:
+        realize.realize(x)
+    assert realize_op in mode.funcs
+
+
+def test_fake_tensor_mode_runs_the_fake_kernel() -> None:
+    from torch._subclasses.fake_tensor import FakeTensor, FakeTensorMode
+
+    with FakeTensorMode() as fake_mode:
+        x = fake_mode.from_tensor(torch.empty(4, 6)).t()
+        with RecordingMode() as mode:
+            y = realize.realize(x)
+    assert isinstance(y, FakeTensor)
+    assert mode.ops == [realize_op]
+    assert y.stride() == (1, 6)
+
+
+def test_tensor_subclass_sees_the_operator() -> None:
+    LoggingTensor.seen = []
+    x = LoggingTensor(torch.randn(2, 3))
+    y = realize.realize(x)
+    assert LoggingTensor.seen[0] is realize_op
+    assert isinstance(y, LoggingTensor) and torch.equal(y.elem, x.elem)  # type: ignore[attr-defined]
+
+
+def test_parameter_takes_the_operator() -> None:
+    p = torch.nn.Parameter(torch.randn(3))
+    assert not clone_is_equivalent(p)
+    y = realize.realize(p)
+    assert "realize" in type(y.grad_fn).__name__
+
+
+def test_autograd_records_the_operator() -> None:
+    x = torch.randn(3, requires_grad=True)
+    assert not clone_is_equivalent(x)
+    y = realize.realize(x)
+    assert "realize" in type(y.grad_fn).__name__
+    with torch.no_grad():
+        # Without a graph to record, clone is indistinguishable again.
+        assert clone_is_equivalent(x)
+        assert realize.realize(x).grad_fn is None
+
+
+def test_make_fx_records_the_operator() -> None:
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    gm = make_fx(realize.realize)(torch.randn(3))
+    targets = [n.target for n in gm.graph.nodes if n.op == "call_function"]
+    assert targets == [realize_op]
+
+
+def test_jit_trace_records_the_operator() -> None:
+    traced = torch.jit.trace(realize.realize, (torch.randn(3),))
+    kinds = [n.kind() for n in traced.graph.nodes()]
+    assert "realize::realize" in kinds and "aten::clone" not in kinds
+
+
+def test_dynamo_traces_the_operator() -> None:
+    graphs: list[torch.fx.GraphModule] = []
+
+    def backend(gm: torch.fx.GraphModule, example_inputs: Any) -> Any:
+        graphs.append(gm)
+        return gm.forward
+
+    torch._dynamo.reset()
+    compiled = torch.compile(realize.realize, backend=backend, fullgraph=True)
+    x = torch.randn(3)
+    torch.testing.assert_close(compiled(x), x, rtol=0, atol=0)
+    (gm,) = graphs
+    targets = [n.target for n in gm.graph.nodes if n.op == "call_function"]
+    assert targets == [realize_op]
+
+
+def test_forward_ad_tangent_is_the_identity() -> None:
+    x = torch.randn(3, dtype=torch.float64)
+    t = torch.randn(3, dtype=torch.float64)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x, t)
+        assert not clone_is_equivalent(dual)
+        out = fwAD.unpack_dual(realize.realize(dual))
+    torch.testing.assert_close(out.primal, x, rtol=0, atol=0)
+    torch.testing.assert_close(out.tangent, t, rtol=0, atol=0)
+
+
+def test_functorch_transforms_run_the_operator() -> None:
+    seen: list[bool] = []
+
+    def f(x: torch.Tensor) -> torch.Tensor:
+        seen.append(clone_is_equivalent(x))
+        return realize.realize(x).sum()
+
+    x = torch.randn(4)
+    torch.testing.assert_close(torch.func.grad(f)(x), torch.ones(4), rtol=0, atol=0)
+    batched = torch.func.vmap(realize.realize)(torch.randn(2, 3).t())
+    assert batched.shape == (3, 2)
+    assert seen == [False]
