@@ -15,12 +15,12 @@ fast path is switched off and every call goes through the operator.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.autograd.forward_ad as _forward_ad
 
-__all__ = ["clone_is_equivalent", "FAST_PATH_AVAILABLE", "transforms_active"]
+__all__ = ["FAST_PATH_AVAILABLE", "clone_is_equivalent", "transforms_active"]
 
 _C = torch._C
 _Tensor = torch.Tensor

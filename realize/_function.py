@@ -65,9 +65,7 @@ def realize(x: Tensor) -> Tensor:
         # Nothing observes the call: the operator would run exactly this.
         return x.clone()
     if not isinstance(x, Tensor):
-        raise TypeError(
-            f"realize() expected a torch.Tensor, but got {type(x).__name__}: {x!r:.80}"
-        )
+        raise TypeError(f"realize() expected a torch.Tensor, but got {type(x).__name__}: {x!r:.80}")
     if transforms_active():
         return _RealizeFunction.apply(x)  # type: ignore[no-any-return]
     return realize_op(x)

@@ -11,6 +11,7 @@ torch build can parse; jagged nested tensors are a Python subclass and get a
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
@@ -47,10 +48,8 @@ _lib.impl("realize", _clone_kernel, "CompositeExplicitAutograd")
 # up without a list to keep; keys that this build cannot register are skipped.
 for _key in torch._C.DispatchKey.__members__:
     if _key.startswith("NestedTensor") and _key != "NestedTensor":
-        try:
+        with contextlib.suppress(RuntimeError):
             _lib.impl("realize", _clone_kernel, _key)
-        except RuntimeError:
-            pass
 
 
 @torch.library.register_fake(QUALNAME, lib=_lib)

@@ -217,7 +217,7 @@ def test_nested_strided_and_jagged() -> None:
         for impl in (realize.realize, realize_op):
             y = impl(x)
             assert y.is_nested and y.layout == x.layout
-            for a, b in zip(y.unbind(), x.unbind()):
+            for a, b in zip(y.unbind(), x.unbind(), strict=True):
                 torch.testing.assert_close(a, b, rtol=0, atol=0)
                 assert a.data_ptr() != b.data_ptr()
 
