@@ -28,7 +28,7 @@ def _bits(t: torch.Tensor) -> torch.Tensor:
     return t.reshape(-1).contiguous().view(torch.uint8)
 
 
-def _inputs() -> dict[str, torch.Tensor]:
+def _cpu_inputs() -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(0)
     base = torch.randn(4, 6, 5, generator=g)
     nchw = torch.randn(2, 3, 4, 5, generator=g)
@@ -52,7 +52,29 @@ def _inputs() -> dict[str, torch.Tensor]:
     }
 
 
-INPUTS = _inputs()
+CPU_INPUTS = _cpu_inputs()
+
+DEVICES = [
+    pytest.param("cpu"),
+    pytest.param(
+        "cuda",
+        marks=[
+            pytest.mark.gpu,
+            pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"),
+        ],
+    ),
+]
+
+
+def _on(device: str, name: str) -> torch.Tensor:
+    """The named input on ``device``, with the same strides, offset and gaps as on CPU."""
+    x = CPU_INPUTS[name]
+    if device == "cpu":
+        return x
+    base = x.detach()
+    whole_storage = base.as_strided((base.untyped_storage().nbytes() // base.element_size(),), (1,))
+    moved = whole_storage.to(device).as_strided(base.shape, base.stride(), base.storage_offset())
+    return moved.requires_grad_(x.requires_grad)
 
 
 def test_schema_and_tags() -> None:
@@ -92,9 +114,10 @@ def test_every_backend_has_a_kernel(key: str) -> None:
     assert torch._C._dispatch_has_computed_kernel_for_dispatch_key("realize::realize", key)
 
 
-@pytest.mark.parametrize("name", list(INPUTS))
-def test_opcheck(name: str) -> None:
-    x = INPUTS[name]
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", list(CPU_INPUTS))
+def test_opcheck(name: str, device: str) -> None:
+    x = _on(device, name)
     if x.dtype.itemsize == 1 and x.is_floating_point():
         # PyTorch's test_schema compares before/after with torch.allclose, which
         # has no float8 kernel. Aliasing and mutation do not depend on the dtype,
@@ -106,39 +129,43 @@ def test_opcheck(name: str) -> None:
     torch.library.opcheck(realize_op, (x,), test_utils=tests)
 
 
-@pytest.mark.parametrize("name", list(INPUTS))
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", list(CPU_INPUTS))
 @pytest.mark.parametrize("impl", [realize.realize, realize_op], ids=["function", "operator"])
-def test_matches_clone(name: str, impl) -> None:
-    x = INPUTS[name]
+def test_matches_clone(name: str, impl, device: str) -> None:
+    x = _on(device, name)
     expected = x.clone()
     got = impl(x)
     assert got.dtype == expected.dtype and got.shape == expected.shape
     assert got.stride() == expected.stride()
     assert got.storage_offset() == expected.storage_offset()
     assert got.requires_grad == expected.requires_grad
+    assert got.device == x.device
     assert torch.equal(_bits(got.detach()), _bits(expected.detach()))
     if x.numel():  # an empty tensor has no memory to share
         assert got.untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
 
 
-def test_bitwise_negative_zero_and_nan_payloads() -> None:
+@pytest.mark.parametrize("device", DEVICES)
+def test_bitwise_negative_zero_and_nan_payloads(device: str) -> None:
     # Payload-carrying NaNs (quiet and signalling patterns) and -0.0 must
     # survive: a float round trip or an arithmetic copy would canonicalise them.
     patterns = torch.tensor(
         [0x7FC00001, 0x7FA00000, 0xFFC12345, 0x80000000, 0x00000001, 0x7F800000],
         dtype=torch.int64,
     ).to(torch.int32)
-    x = patterns.view(torch.float32)
+    x = patterns.view(torch.float32).to(device)
     for impl in (realize.realize, realize_op):
         y = impl(x)
         assert torch.equal(y.view(torch.int32), x.clone().view(torch.int32))
-    half = torch.tensor([0x7E01, 0x8000, 0xFC01]).to(torch.int16).view(torch.float16)
+    half = torch.tensor([0x7E01, 0x8000, 0xFC01]).to(torch.int16).view(torch.float16).to(device)
     assert torch.equal(realize.realize(half).view(torch.int16), half.view(torch.int16))
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("impl", [realize.realize, realize_op], ids=["function", "operator"])
-def test_no_shared_memory(impl) -> None:
-    x = torch.arange(12.0).reshape(3, 4)[:, 1:]
+def test_no_shared_memory(impl, device: str) -> None:
+    x = torch.arange(12.0, device=device).reshape(3, 4)[:, 1:]
     y = impl(x)
     x_range = (x.untyped_storage().data_ptr(), x.untyped_storage().nbytes())
     y_ptr = y.untyped_storage().data_ptr()
@@ -148,25 +175,27 @@ def test_no_shared_memory(impl) -> None:
     torch.testing.assert_close(x, before, rtol=0, atol=0)
 
 
-def test_gradcheck_and_gradgradcheck() -> None:
-    for x in (INPUTS["float64_grad"], INPUTS["complex128_grad"]):
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck_and_gradgradcheck(device: str) -> None:
+    for x in (_on(device, "float64_grad"), _on(device, "complex128_grad")):
         for fn in (realize.realize, realize_op):
             assert torch.autograd.gradcheck(fn, (x,))
             assert torch.autograd.gradgradcheck(fn, (x,))
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("impl", [realize.realize, realize_op], ids=["function", "operator"])
-def test_backward_is_identity_and_double_backward_exact(impl) -> None:
-    x = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+def test_backward_is_identity_and_double_backward_exact(impl, device: str) -> None:
+    x = torch.randn(3, 4, dtype=torch.float64, device=device, requires_grad=True)
     y = impl(x)
     assert y.grad_fn is not None
-    g = torch.randn(4, 3, dtype=torch.float64).t()  # non-contiguous grad_output
+    g = torch.randn(4, 3, dtype=torch.float64, device=device).t()  # non-contiguous grad_output
     (gx,) = torch.autograd.grad(y, x, g, create_graph=True)
     torch.testing.assert_close(gx, g, rtol=0, atol=0)
     # d(<gx, v>)/dg == v exactly: the backward is the identity map on grad_output.
     g.requires_grad_()
     (gx,) = torch.autograd.grad(impl(x), x, g, create_graph=True)
-    v = torch.randn(3, 4, dtype=torch.float64)
+    v = torch.randn(3, 4, dtype=torch.float64, device=device)
     (ggx,) = torch.autograd.grad(gx, g, v)
     torch.testing.assert_close(ggx, v, rtol=0, atol=0)
 
@@ -184,9 +213,10 @@ def test_meta_device_keeps_clone_strides() -> None:
             assert (y.shape, y.stride(), y.dtype) == (x.shape, x.clone().stride(), x.dtype)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("layout", ["coo", "csr"])
-def test_sparse(layout: str) -> None:
-    dense = torch.tensor([[0.0, 1.5, 0.0], [-0.0, 0.0, 3.0]])
+def test_sparse(layout: str, device: str) -> None:
+    dense = torch.tensor([[0.0, 1.5, 0.0], [-0.0, 0.0, 3.0]], device=device)
     x = dense.to_sparse() if layout == "coo" else dense.to_sparse_csr()
     for impl in (realize.realize, realize_op):
         y = impl(x)
@@ -195,10 +225,12 @@ def test_sparse(layout: str) -> None:
         assert y.values().data_ptr() != x.values().data_ptr()
 
 
-def test_quantized() -> None:
+@pytest.mark.parametrize("device", DEVICES)
+def test_quantized(device: str) -> None:
+    values = torch.tensor([-1.0, 0.0, 0.5, 2.0], device=device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        x = torch.quantize_per_tensor(torch.tensor([-1.0, 0.0, 0.5, 2.0]), 0.1, 3, torch.qint8)
+        x = torch.quantize_per_tensor(values, 0.1, 3, torch.qint8)
     for impl in (realize.realize, realize_op):
         y = impl(x)
         assert y.is_quantized and y.qscheme() == x.qscheme()
@@ -207,8 +239,9 @@ def test_quantized() -> None:
         assert y.data_ptr() != x.data_ptr()
 
 
-def test_nested_strided_and_jagged() -> None:
-    parts = [torch.randn(2, 3), torch.randn(4, 3)]
+@pytest.mark.parametrize("device", DEVICES)
+def test_nested_strided_and_jagged(device: str) -> None:
+    parts = [torch.randn(2, 3, device=device), torch.randn(4, 3, device=device)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         strided = torch.nested.nested_tensor(parts)
