@@ -72,7 +72,8 @@ def _on(device: str, name: str) -> torch.Tensor:
     if device == "cpu":
         return x
     base = x.detach()
-    whole_storage = base.as_strided((base.untyped_storage().nbytes() // base.element_size(),), (1,))
+    numel = base.untyped_storage().nbytes() // base.element_size()
+    whole_storage = base.as_strided((numel,), (1,), 0)
     moved = whole_storage.to(device).as_strided(base.shape, base.stride(), base.storage_offset())
     return moved.requires_grad_(x.requires_grad)
 
