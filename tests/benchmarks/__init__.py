@@ -1,0 +1,1 @@
+"""Benchmarks: ``pytest tests/benchmarks --benchmark-only -p no:xdist``."""

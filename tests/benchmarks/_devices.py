@@ -1,0 +1,124 @@
+"""Which devices the benchmarks run on, and how to wait for one of them.
+
+A CUDA kernel launch returns before the kernel has run, so a plain wall-clock
+timer measures the launch only. ``sync_timer`` drains the queue of the device
+being benchmarked before it reads the clock; ``syncing_on(device)`` says which
+device that is for the duration of one measurement.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import time
+from collections.abc import Iterator
+
+import torch
+
+__all__ = [
+    "available_devices",
+    "device_name",
+    "is_present",
+    "sync_timer",
+    "synchronize",
+    "syncing_on",
+]
+
+# The device ``sync_timer`` drains; ``None`` while a CPU benchmark (or none) runs.
+_active: list[torch.device] = []
+
+
+def _accelerator_devices() -> list[str]:
+    devices = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    xpu = getattr(torch, "xpu", None)
+    if xpu is not None and xpu.is_available():
+        devices += [f"xpu:{i}" for i in range(xpu.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def available_devices() -> list[str]:
+    """Devices to benchmark: ``cpu`` and every accelerator, or ``$REALIZE_DEVICES``.
+
+    ``REALIZE_DEVICES`` (set by the root conftest's ``--device``) is a comma-separated
+    list such as ``cpu,cuda:0``; a device it names that is absent stays in the list,
+    so the benchmark shows up as a skip with a reason instead of vanishing. ``meta`` is
+    left out.
+    """
+    requested = os.environ.get("REALIZE_DEVICES", "").strip()
+    if not requested:
+        return ["cpu", *_accelerator_devices()]
+    # meta tensors hold no data: there is no copy to time.
+    names = (d.strip() for d in requested.split(","))
+    return [d for d in names if d and torch.device(d).type != "meta"]
+
+
+def is_present(device: str | torch.device) -> bool:
+    """True when ``device`` exists on this machine."""
+    dev = torch.device(device)
+    if dev.type == "cpu":
+        return True
+    return str(dev) in _accelerator_devices() or (
+        dev.index is None and any(d.startswith(dev.type) for d in _accelerator_devices())
+    )
+
+
+def synchronize(device: str | torch.device) -> None:
+    """Wait until every kernel queued on ``device`` has finished (no-op on CPU)."""
+    dev = torch.device(device)
+    if dev.type == "cpu":
+        return
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+        return
+    accelerator = getattr(torch, "accelerator", None)  # torch >= 2.6
+    if accelerator is not None and hasattr(accelerator, "synchronize"):
+        accelerator.synchronize(dev)
+    else:  # pragma: no cover - older torch with mps/xpu
+        getattr(torch, dev.type).synchronize()
+
+
+def sync_timer() -> float:
+    """``time.perf_counter`` after draining the device set by ``syncing_on``.
+
+    Use it as pytest-benchmark's timer (``@pytest.mark.benchmark(timer=sync_timer)``):
+    the timer is read before and after each round, so a round then covers every
+    kernel its calls launched, and the sync cost is paid twice a round, not per call.
+    """
+    if _active:
+        synchronize(_active[-1])
+    return time.perf_counter()
+
+
+@contextlib.contextmanager
+def syncing_on(device: str | torch.device) -> Iterator[None]:
+    """Make ``sync_timer`` drain ``device`` inside the block (nothing for CPU)."""
+    dev = torch.device(device)
+    if dev.type == "cpu":
+        yield
+        return
+    _active.append(dev)
+    try:
+        yield
+    finally:
+        _active.pop()
+
+
+def device_name(device: str | torch.device) -> str:
+    """A human name for ``device``: the GPU model, or the CPU's."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    if dev.type == "cpu":
+        return _cpu_name()
+    return str(dev)
+
+
+def _cpu_name() -> str:
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()

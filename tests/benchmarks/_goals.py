@@ -1,0 +1,194 @@
+"""The performance goals of realize, checked on a finished benchmark run.
+
+Everything here reads benchmark records shaped like pytest-benchmark's JSON
+(``{"extra_info": {...}, "stats": {"median": seconds, ...}}``), so the same check
+runs at the end of a ``--benchmark-only`` session and on a saved JSON file.
+
+Goals (issue 6, and the latency goal of the foundation issue), each a ratio of
+medians measured side by side in the same run:
+
+* CPU, >= 64 MiB: ``realize`` within 5% of ``clone`` (ratio of times <= 1.05);
+* CPU, <= 4 KiB: ``realize`` at most 3x ``clone``;
+* accelerators, >= 256 MiB: ``realize`` moves at least 90% of the bytes per
+  second of a device-to-device ``copy_`` into a preallocated tensor (the peak);
+* CPU latency, 16 float32 elements, one thread, no grad: ``realize`` at most
+  2.6x ``clone`` and at most 0.5x ``torch._inductor.test_operators.realize``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["GoalResult", "evaluate", "format_results", "format_size", "format_time"]
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+CPU_LARGE = 64 * MiB
+CPU_LARGE_MAX_RATIO = 1.05
+CPU_SMALL = 4 * KiB
+CPU_SMALL_MAX_RATIO = 3.0
+ACCEL_LARGE = 256 * MiB
+ACCEL_MIN_FRACTION_OF_PEAK = 0.90
+LATENCY_MAX_RATIO_TO_CLONE = 2.6
+LATENCY_MAX_RATIO_TO_TEST_OP = 0.5
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    """One goal on one measured case.
+
+    ``status`` is ``"ok"``; ``"MISS"`` when the ratio of medians misses the goal and so does
+    the most favourable ratio of quartiles (the miss is beyond the measurements' spread);
+    ``"noisy"`` when the medians miss but the quartiles overlap the goal (inconclusive: rerun
+    on a quieter machine); ``"n/a"`` when the comparison was not measured.
+    """
+
+    case: str
+    goal: str
+    value: float | None
+    status: str
+    detail: str
+
+    @property
+    def missed(self) -> bool:
+        return self.status == "MISS"
+
+    def line(self) -> str:
+        value = "" if self.value is None else f" = {self.value:.3f}"
+        return f"{self.status:5} {self.case}: {self.goal}{value}  [{self.detail}]"
+
+
+def format_size(nbytes: int) -> str:
+    """``4096 -> '4KiB'``, ``1 << 30 -> '1GiB'``, ``64 -> '64B'``."""
+    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if nbytes >= size and nbytes % size == 0:
+            return f"{nbytes // size}{unit}"
+    return f"{nbytes}B"
+
+
+def format_time(seconds: float) -> str:
+    """Seconds in the unit that reads best: ``1.3e-6 -> '1.30 us'``."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+_Key = tuple[str, str, str, str, str, int]
+
+
+@dataclass(frozen=True)
+class _Stat:
+    median: float
+    q1: float
+    q3: float
+
+    def __str__(self) -> str:
+        spread = f"{format_time(self.q1)}-{format_time(self.q3)}"
+        return f"{format_time(self.median)} (IQR {spread})"
+
+
+def _index(benchmarks: Iterable[Mapping[str, Any]]) -> dict[_Key, dict[str, _Stat]]:
+    """Statistics by (suite, device, mode, dtype, layout, nbytes), then by impl."""
+    index: dict[_Key, dict[str, _Stat]] = {}
+    for bench in benchmarks:
+        info = bench.get("extra_info") or {}
+        stats = bench.get("stats") or {}
+        if info.get("suite") not in ("copy", "latency") or not stats.get("median"):
+            continue
+        key = (
+            info["suite"],
+            info["device"],
+            info["mode"],
+            info["dtype"],
+            info["layout"],
+            int(info["nbytes"]),
+        )
+        median = float(stats["median"])
+        stat = _Stat(median, float(stats.get("q1", median)), float(stats.get("q3", median)))
+        index.setdefault(key, {})[info["impl"]] = stat
+    return index
+
+
+def _medians(stats: Mapping[str, _Stat], *impls: str) -> str:
+    return "medians: " + ", ".join(f"{i} {stats[i]}" for i in impls if i in stats)
+
+
+def _check(
+    case: str, goal: str, num: _Stat, den: _Stat, limit: float, *, at_most: bool, detail: str
+) -> GoalResult:
+    """``num / den`` (medians) against ``limit``; the quartiles decide MISS from noisy."""
+    value = num.median / den.median
+    best = num.q1 / den.q3 if at_most else num.q3 / den.q1
+
+    def meets(ratio: float) -> bool:
+        return ratio <= limit if at_most else ratio >= limit
+
+    status = "ok" if meets(value) else "noisy" if meets(best) else "MISS"
+    return GoalResult(case, goal, value, status, detail)
+
+
+def _time_ratio(
+    case: str, stats: Mapping[str, _Stat], other: str, limit: float, detail: str = ""
+) -> GoalResult:
+    """``median(realize) / median(other) <= limit``."""
+    goal = f"realize/{other} time (goal <= {limit:g})"
+    if other not in stats:
+        return GoalResult(case, goal, None, "n/a", f"{other} was not measured")
+    detail = detail or _medians(stats, "realize", other)
+    return _check(case, goal, stats["realize"], stats[other], limit, at_most=True, detail=detail)
+
+
+def evaluate(benchmarks: Iterable[Mapping[str, Any]]) -> list[GoalResult]:
+    """Every goal that the measured cases allow to check, in a stable order."""
+    index = _index(benchmarks)
+    results: list[GoalResult] = []
+    for key in sorted(index):
+        suite, device, mode, dtype, layout, nbytes = key
+        stats = index[key]
+        if "realize" not in stats:
+            continue
+        case = f"{suite} {device} {mode} {dtype} {layout} {format_size(nbytes)}"
+        if suite == "latency":
+            detail = _medians(stats, "realize", "clone", "test_op")
+            results.append(_time_ratio(case, stats, "clone", LATENCY_MAX_RATIO_TO_CLONE, detail))
+            results.append(
+                _time_ratio(case, stats, "test_op", LATENCY_MAX_RATIO_TO_TEST_OP, detail)
+            )
+        elif device == "cpu":
+            if nbytes >= CPU_LARGE:
+                results.append(_time_ratio(case, stats, "clone", CPU_LARGE_MAX_RATIO))
+            elif nbytes <= CPU_SMALL:
+                results.append(_time_ratio(case, stats, "clone", CPU_SMALL_MAX_RATIO))
+        elif nbytes >= ACCEL_LARGE:
+            # The peak is the eager copy_ of the same tensor, whatever mode realize ran in.
+            peak = index.get(("copy", device, "eager", dtype, layout, nbytes), {}).get("copy_")
+            goal = f"realize GB/s / copy_ GB/s (goal >= {ACCEL_MIN_FRACTION_OF_PEAK:g})"
+            if peak is None:
+                results.append(GoalResult(case, goal, None, "n/a", "copy_ was not measured"))
+                continue
+            realize = stats["realize"]
+            detail = f"medians: realize {realize}, copy_ {peak}"
+            # Same bytes moved, so the ratio of times is the ratio of bandwidths.
+            results.append(
+                _check(case, goal, peak, realize, ACCEL_MIN_FRACTION_OF_PEAK, at_most=False,
+                       detail=detail)
+            )  # fmt: skip
+    return results
+
+
+def format_results(results: list[GoalResult]) -> list[str]:
+    """The lines of the goal report, the counts on the last line."""
+    lines = [r.line() for r in results]
+    counts = {
+        status: sum(r.status == status for r in results) for status in ("ok", "noisy", "MISS")
+    }
+    lines.append(
+        f"{counts['ok']} goals met, {counts['MISS']} missed, {counts['noisy']} inconclusive "
+        "(medians miss, quartiles overlap the goal: too noisy to tell)."
+    )
+    return lines

@@ -1,0 +1,75 @@
+"""The goal check classifies measured ratios correctly (normal suite, no timing involved)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._goals import GoalResult, evaluate, format_results
+
+MiB = 1024 * 1024
+
+
+def _bench(
+    impl: str, median: float, *, spread: float = 0.0, device: str = "cpu", nbytes: int = 64 * MiB,
+    suite: str = "copy", mode: str = "eager",
+) -> dict[str, Any]:  # fmt: skip
+    info: dict[str, Any] = {"suite": suite, "impl": impl, "device": device, "mode": mode}
+    info |= {"dtype": "float32", "layout": "contiguous", "nbytes": nbytes}
+    stats = {"median": median, "q1": median * (1 - spread), "q3": median * (1 + spread)}
+    return {"extra_info": info, "stats": stats}
+
+
+def _only(results: list[GoalResult]) -> GoalResult:
+    assert len(results) == 1, results
+    return results[0]
+
+
+def test_cpu_large_within_five_percent() -> None:
+    assert _only(evaluate([_bench("clone", 1.0), _bench("realize", 1.04)])).status == "ok"
+    missed = _only(evaluate([_bench("clone", 1.0), _bench("realize", 1.06)]))
+    assert missed.status == "MISS" and missed.missed
+    assert missed.value is not None and abs(missed.value - 1.06) < 1e-12
+
+
+def test_a_miss_inside_the_spread_is_inconclusive() -> None:
+    benches = [_bench("clone", 1.0, spread=0.1), _bench("realize", 1.1, spread=0.1)]
+    assert _only(evaluate(benches)).status == "noisy"
+    benches = [_bench("clone", 1.0, spread=0.01), _bench("realize", 1.5, spread=0.01)]
+    assert _only(evaluate(benches)).status == "MISS"
+
+
+def test_cpu_small_at_most_three_times() -> None:
+    small = 4096
+    ok = [_bench("clone", 1.0, nbytes=small), _bench("realize", 2.9, nbytes=small)]
+    bad = [_bench("clone", 1.0, nbytes=small), _bench("realize", 3.1, nbytes=small)]
+    assert _only(evaluate(ok)).status == "ok"
+    assert _only(evaluate(bad)).status == "MISS"
+    middle = [_bench("clone", 1.0, nbytes=MiB), _bench("realize", 9.0, nbytes=MiB)]
+    assert evaluate(middle) == []  # no goal between 4 KiB and 64 MiB
+
+
+def test_gpu_against_the_copy_peak_in_any_mode() -> None:
+    big = 256 * MiB
+    peak = _bench("copy_", 1.0, device="cuda:0", nbytes=big)
+    fast = _bench("realize", 1.1, device="cuda:0", nbytes=big, mode="compiled")
+    slow = _bench("realize", 1.2, device="cuda:0", nbytes=big)
+    results = {r.case.split()[2]: r for r in evaluate([peak, fast, slow])}
+    assert results["compiled"].status == "ok"  # 1 / 1.1 = 0.91 of the peak
+    assert results["eager"].status == "MISS"  # 1 / 1.2 = 0.83
+    alone = _only(evaluate([_bench("realize", 1.0, device="cuda:0", nbytes=big)]))
+    assert alone.status == "n/a"
+
+
+def test_latency_against_clone_and_the_test_op() -> None:
+    def latency(impl: str, median: float) -> dict[str, Any]:
+        return _bench(impl, median, nbytes=64, suite="latency")
+
+    results = evaluate([latency("realize", 2.0), latency("clone", 1.0), latency("test_op", 3.0)])
+    assert [r.status for r in results] == ["ok", "MISS"]  # 2.0 <= 2.6; 0.67 > 0.5
+    assert "test_op" in results[0].detail  # all three medians are reported
+    assert format_results(results)[-1].startswith("1 goals met, 1 missed, 0 inconclusive")
+
+
+def test_other_suites_are_ignored() -> None:
+    other = [_bench("clone", 1.0, suite="strategies"), _bench("realize", 9.0, suite="strategies")]
+    assert evaluate(other) == []

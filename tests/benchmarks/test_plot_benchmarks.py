@@ -1,0 +1,101 @@
+"""tools/plot_benchmarks.py renders a benchmark JSON into charts and tables (normal suite)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "plot_benchmarks.py"
+KiB, MiB = 1024, 1024 * 1024
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def tool(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("plot_benchmarks", TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "plot_benchmarks", module)  # dataclasses look it up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _copy(device: str, impl: str, nbytes: int, median: float, **info: Any) -> dict[str, Any]:
+    extra: dict[str, Any] = {"suite": "copy", "impl": impl, "device": device, "mode": "eager"}
+    extra |= {"dtype": "float32", "layout": "contiguous", "nbytes": nbytes, **info}
+    name = f"test_copy[{device}-{impl}]"
+    return {"name": name, "fullname": f"tests/x.py::{name}", "extra_info": extra,
+            "group": None, "stats": {"median": median}}  # fmt: skip
+
+
+def _synthetic() -> dict[str, Any]:
+    """Two devices, three sizes, three impls; GB/s given for some, derived for others."""
+    benchmarks = []
+    for device, peak in (("cpu", 10.0), ("cuda:0", 3000.0)):
+        for nbytes in (4 * KiB, 1 * MiB, 64 * MiB):
+            for impl, gbps in (("realize", peak * 0.9), ("clone", peak), ("copy_", peak)):
+                median = 2 * nbytes / (gbps * 1e9)
+                info = {"GBps": gbps} if impl == "clone" else {}
+                benchmarks.append(_copy(device, impl, nbytes, median, **info))
+    benchmarks.append(_copy("cpu", "realize", 4 * KiB, 1e-6, mode="compiled"))
+    for case, rates in (("floats 10x10", (4000.0, 1000.0)), ("1000x1000", (50.0, 10.0))):
+        for impl, rate in zip(("strategies.tensors", "hypothesis.extra.numpy"), rates, strict=True):
+            benchmarks.append(
+                {
+                    "name": f"test_draw[{impl}]",
+                    "fullname": "tests/benchmarks/test_bench_strategies.py::test_draw",
+                    "group": case,
+                    "extra_info": {"impl": impl, "case": case, "examples": 10},
+                    "stats": {"median": 10 / rate},
+                }
+            )
+    machine = {"torch_version": "2.13.0", "devices": {"cpu": "Test CPU", "cuda:0": "Test GPU"}}
+    goal = {"case": "copy cpu eager float32 contiguous 64MiB", "goal": "realize/clone time"}
+    goals = [{**goal, "value": 1.11, "status": "MISS", "detail": "medians: ..."}]
+    return {"machine_info": machine, "benchmarks": benchmarks, "realize_goals": goals}
+
+
+def test_renders_charts_and_tables(
+    tool: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib", reason="the plot tool needs matplotlib (bench extra)")
+    source = tmp_path / "bench.json"
+    source.write_text(json.dumps(_synthetic()))
+    out = tmp_path / "img"
+
+    assert tool.main([str(source), "--out", str(out), "--tables"]) == 0
+
+    expected = {"bandwidth-cpu.png", "bandwidth-cuda0.png", "strategies.png"}
+    assert {p.name for p in out.iterdir()} == expected
+    for name in expected:
+        data = (out / name).read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 10_000, name
+    printed = capsys.readouterr().out
+    # GB/s read from extra_info (clone) and derived from the median (realize: 0.9 x 10;
+    # compiled realize: 8 KiB moved in 1 us).
+    assert "| 4 KiB | 9 | 10 | 10 | 8.19 |" in printed, printed
+    assert "| 64 MiB | 2700 | 3000 | 3000 |" in printed, printed
+    assert "| 1000x1000 | 10 | 50 |" in printed, printed  # examples/s: hnp, then ours
+    assert "| MISS |" in printed, printed
+
+
+def test_nothing_to_plot_is_an_error(tool: ModuleType, tmp_path: Path) -> None:
+    source = tmp_path / "empty.json"
+    source.write_text(json.dumps({"machine_info": {}, "benchmarks": []}))
+    assert tool.main([str(source), "--out", str(tmp_path / "img")]) == 1
+    assert list((tmp_path / "img").iterdir()) == []
+
+
+def test_matplotlib_is_imported_lazily() -> None:
+    code = f"import runpy, sys; runpy.run_path({str(TOOL)!r}); print('matplotlib' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "False", result.stdout + result.stderr

@@ -1,0 +1,346 @@
+"""Turn pytest-benchmark JSON into the charts and tables of docs/benchmarks.md.
+
+    python tools/plot_benchmarks.py BENCH.json [MORE.json ...] --out docs/img/ [--tables]
+
+``BENCH.json`` is what ``pytest tests/benchmarks --benchmark-only --benchmark-json=BENCH.json``
+writes (``tox run -e bench`` writes ``.benchmarks/last-run.json``); several files (a CPU
+machine's and a GPU machine's) are merged. Writes:
+
+``bandwidth-<device>.png``
+    GB/s against size for float32 contiguous tensors on each device: realize, clone and the
+    device's measured copy peak (``copy_`` into a preallocated tensor), the other
+    implementations thinner, compiled ones dashed; below, realize's time over clone's.
+``strategies.png``
+    Examples per second of the strategies benchmarks, ours against hypothesis.extra.numpy,
+    per case (only when the JSON holds strategies benchmarks).
+
+``--tables`` also prints Markdown tables of the same numbers, the dtype x layout matrix and
+the goal check, ready to paste. matplotlib (the ``bench`` extra) is imported only to draw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+# Drawn in this order; the first three are the point of the chart.
+IMPL_STYLE: dict[str, dict[str, Any]] = {
+    "realize": {"color": "tab:blue", "linewidth": 2.5, "label": "realize.realize"},
+    "clone": {"color": "tab:orange", "linewidth": 2.0, "label": "x.clone()"},
+    "copy_": {"color": "black", "linewidth": 1.5, "linestyle": ":", "label": "copy peak (copy_)"},
+    "op": {"color": "tab:green", "linewidth": 1.0, "label": "operator"},
+    "empty_like_copy": {"color": "tab:purple", "linewidth": 1.0, "label": "empty_like+copy_"},
+    "test_op": {"color": "tab:red", "linewidth": 1.0, "label": "test_operators.realize"},
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One copy benchmark, reduced to what the charts need."""
+
+    device: str
+    device_name: str
+    torch_version: str
+    mode: str
+    impl: str
+    dtype: str
+    layout: str
+    nbytes: int
+    median: float
+    gbps: float
+
+
+def format_size(nbytes: int) -> str:
+    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if nbytes >= size and nbytes % size == 0:
+            return f"{nbytes // size} {unit}"
+    return f"{nbytes} B"
+
+
+def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """The JSON documents, each as pytest-benchmark wrote it."""
+    return [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+
+
+def _device_name(doc: dict[str, Any], device: str) -> str:
+    names = (doc.get("machine_info") or {}).get("devices") or {}
+    return str(names.get(device, ""))
+
+
+def copy_points(docs: Iterable[dict[str, Any]]) -> list[Point]:
+    """Every benchmark of the copy suite (``extra_info["suite"] == "copy"``) with a median."""
+    points = []
+    for doc in docs:
+        for bench in doc.get("benchmarks", []):
+            info, stats = bench.get("extra_info") or {}, bench.get("stats") or {}
+            if info.get("suite") != "copy" or not {"impl", "device", "nbytes"} <= set(info):
+                continue
+            median = stats.get("median")
+            if not median:
+                continue
+            nbytes = int(info["nbytes"])
+            gbps = info.get("GBps") or info.get("bytes_moved", 2 * nbytes) / median / 1e9
+            points.append(
+                Point(
+                    device=str(info["device"]),
+                    device_name=_device_name(doc, str(info["device"])),
+                    torch_version=str((doc.get("machine_info") or {}).get("torch_version", "?")),
+                    mode=str(info.get("mode", "eager")),
+                    impl=str(info["impl"]),
+                    dtype=str(info.get("dtype", "")),
+                    layout=str(info.get("layout", "")),
+                    nbytes=nbytes,
+                    median=float(median),
+                    gbps=float(gbps),
+                )
+            )
+    return points
+
+
+def strategy_rows(docs: Iterable[dict[str, Any]]) -> list[tuple[str, str, float]]:
+    """(case, implementation, examples per second) for each strategies benchmark.
+
+    A strategies benchmark is one whose ``extra_info["suite"]`` is ``"strategies"`` or whose
+    test lives in a ``*strategies*`` file. The case is ``extra_info["case"]`` (else the
+    group, else the test name), the implementation ``extra_info["impl"]`` (or ``library``),
+    the rate ``extra_info["examples_per_s"]``, else ``extra_info["examples"]`` (examples
+    drawn per timed call, default 1) over the median.
+    """
+    rows = []
+    for doc in docs:
+        for bench in doc.get("benchmarks", []):
+            info, stats = bench.get("extra_info") or {}, bench.get("stats") or {}
+            fullname = str(bench.get("fullname", ""))
+            if info.get("suite") != "strategies" and "strategies" not in fullname.split("::")[0]:
+                continue
+            impl = str(info.get("impl") or info.get("library") or bench.get("param") or "?")
+            case = str(info.get("case") or bench.get("group") or bench.get("name"))
+            rate = info.get("examples_per_s")
+            if rate is None and stats.get("median"):
+                rate = float(info.get("examples", 1)) / float(stats["median"])
+            if rate:
+                rows.append((case, impl, float(rate)))
+    return rows
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        sys.exit("plot_benchmarks needs matplotlib: pip install 'realize[bench]'")
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_bandwidth(points: list[Point], out: Path) -> list[Path]:
+    """One chart per device: GB/s against size, float32 contiguous."""
+    sweep = [p for p in points if p.dtype == "float32" and p.layout == "contiguous"]
+    if not sweep:
+        return []
+    plt = _pyplot()
+    written = []
+    for device in sorted({p.device for p in sweep}):
+        mine = [p for p in sweep if p.device == device]
+        fig, (top, bottom) = plt.subplots(
+            2, 1, figsize=(10, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]}
+        )
+        for impl, style in IMPL_STYLE.items():
+            for mode in ("eager", "compiled"):
+                line = sorted((p.nbytes, p.gbps) for p in mine if p.impl == impl and p.mode == mode)
+                if not line:
+                    continue
+                kwargs = dict(style)
+                label = str(kwargs.pop("label"))
+                if mode == "compiled":  # measured at a few sizes only: points, no line
+                    kwargs.update(linestyle="none", marker="x", markersize=7)
+                    label += " (compiled)"
+                else:
+                    kwargs.update(marker="o", markersize=3)
+                xs, ys = zip(*line, strict=True)
+                top.plot(xs, ys, label=label, **kwargs)
+        top.set_xscale("log", base=2)
+        top.set_yscale("log")
+        top.set_ylabel("GB/s (bytes read + written / median)")
+        top.grid(True, which="both", alpha=0.3)
+        top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        name = next((p.device_name for p in mine if p.device_name), "")
+        versions = ", ".join(sorted({p.torch_version for p in mine}))
+        top.set_title(f"{device}{f' ({name})' if name else ''}, torch {versions}")
+
+        for mode in ("eager", "compiled"):
+            times: dict[int, dict[str, float]] = defaultdict(dict)
+            for p in mine:
+                if p.mode == mode:
+                    times[p.nbytes][p.impl] = p.median
+            ratio = sorted(
+                (n, t["realize"] / t["clone"])
+                for n, t in times.items()
+                if {"realize", "clone"} <= set(t)
+            )
+            if ratio:
+                xs, ys = zip(*ratio, strict=True)
+                style = (
+                    {"marker": "o", "markersize": 3}
+                    if mode == "eager"
+                    else {"linestyle": "none", "marker": "x", "markersize": 7}
+                )
+                bottom.plot(xs, ys, color="tab:blue", label=mode, **style)
+        bottom.axhline(1.0, color="gray", linewidth=0.8)
+        bottom.set_ylabel("realize / clone\n(time)")
+        bottom.set_xlabel("tensor size")
+        bottom.grid(True, which="both", alpha=0.3)
+        bottom.legend(fontsize=8)
+        sizes = sorted({p.nbytes for p in mine})
+        bottom.set_xticks(sizes, [format_size(s) for s in sizes], rotation=45, fontsize=8)
+        fig.tight_layout()
+        path = out / f"bandwidth-{device.replace(':', '')}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def plot_strategies(rows: list[tuple[str, str, float]], out: Path) -> list[Path]:
+    """Grouped horizontal bars: examples per second for each case, one bar per library."""
+    if not rows:
+        return []
+    plt = _pyplot()
+    cases = sorted({c for c, _, _ in rows})
+    impls = sorted({i for _, i, _ in rows})
+    rate = {(c, i): r for c, i, r in rows}
+    height = 0.8 / len(impls)
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.45 * len(cases) * len(impls)))
+    for k, impl in enumerate(impls):
+        ys = [j + k * height for j, c in enumerate(cases) if (c, impl) in rate]
+        xs = [rate[c, impl] for c in cases if (c, impl) in rate]
+        ax.barh(ys, xs, height=height, label=impl)
+    ax.set_yticks([j + 0.4 - height / 2 for j in range(len(cases))], cases, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("examples per second (more is better)")
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Generating tensors: realize's strategies against hypothesis.extra.numpy")
+    fig.tight_layout()
+    path = out / "strategies.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _number(value: float) -> str:
+    """Three significant digits, without an exponent for large values: 4240, 0.916."""
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def tables(points: list[Point], docs: Sequence[dict[str, Any]]) -> str:
+    """Markdown: the size sweep in GB/s, the dtype x layout matrix, strategies, goals."""
+    parts = []
+    sweep = [p for p in points if p.dtype == "float32" and p.layout == "contiguous"]
+    for device in sorted({p.device for p in sweep}):
+        cols = [(m, i) for m in ("eager", "compiled") for i in IMPL_STYLE]
+        cols = [c for c in cols if any(p.device == device and (p.mode, p.impl) == c for p in sweep)]
+        gbps = {(p.nbytes, p.mode, p.impl): p.gbps for p in sweep if p.device == device}
+        rows = [
+            [
+                format_size(n),
+                *(_number(gbps[n, m, i]) if (n, m, i) in gbps else "" for m, i in cols),
+            ]
+            for n in sorted({n for n, _, _ in gbps})
+        ]
+        header = ["size", *(i if m == "eager" else f"{i} (compiled)" for m, i in cols)]
+        parts.append(f"GB/s on {device}, float32 contiguous:\n\n" + _table(header, rows))
+
+    matrix: dict[tuple[str, int], dict[tuple[str, str], dict[str, float]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for p in points:
+        if p.mode == "eager":
+            matrix[p.device, p.nbytes][p.dtype, p.layout][p.impl] = p.median
+    for (device, nbytes), cells in sorted(matrix.items()):
+        dtypes = sorted({d for d, _ in cells})
+        layouts = sorted({lay for _, lay in cells})
+        if len(dtypes) < 2 or len(layouts) < 2:
+            continue
+        rows = []
+        for dtype in dtypes:
+            row = [dtype]
+            for layout in layouts:
+                t = cells.get((dtype, layout), {})
+                row.append(
+                    f"{t['realize'] / t['clone']:.2f}" if {"realize", "clone"} <= set(t) else ""
+                )
+            rows.append(row)
+        parts.append(
+            f"realize / clone (median time, eager) on {device} at {format_size(nbytes)}:\n\n"
+            + _table(["dtype", *layouts], rows)
+        )
+
+    strat = strategy_rows(docs)
+    if strat:
+        impls = sorted({i for _, i, _ in strat})
+        rate = {(c, i): r for c, i, r in strat}
+        rows = [
+            [case, *(_number(rate[case, i]) if (case, i) in rate else "" for i in impls)]
+            for case in sorted({c for c, _, _ in strat})
+        ]
+        parts.append("Examples per second:\n\n" + _table(["case", *impls], rows))
+
+    goals = [g for doc in docs for g in doc.get("realize_goals", [])]
+    if goals:
+        rows = [
+            [g["case"], g["goal"], "" if g["value"] is None else f"{g['value']:.3f}",
+             str(g.get("status", "")), g["detail"]]
+            for g in goals
+        ]  # fmt: skip
+        parts.append("Goals:\n\n" + _table(["case", "goal", "value", "", "detail"], rows))
+    return "\n\n".join(parts) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("json", nargs="+", type=Path, help="pytest-benchmark JSON file(s)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    parser.add_argument("--tables", action="store_true", help="also print Markdown tables")
+    args = parser.parse_args(argv)
+
+    docs = load(args.json)
+    points = copy_points(docs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = plot_bandwidth(points, args.out) + plot_strategies(strategy_rows(docs), args.out)
+    if not written:
+        print("nothing to plot: no copy or strategies benchmarks in the JSON", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    if args.tables:
+        print()
+        print(tables(points, docs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
