@@ -7,6 +7,7 @@ bit, with clone's strides and an identity backward. The operator behind it is
 
 from __future__ import annotations
 
+from realize import _dtensor, _lowering  # noqa: F401  (register on first use of Inductor/DTensor)
 from realize._function import realize
 from realize._op import realize_op
 

@@ -1,0 +1,83 @@
+"""The DTensor sharding rule of ``realize::realize``: shard exactly like ``clone``.
+
+``realize`` is ``clone`` with a different compiler meaning, so on a DTensor it
+must keep every placement as it is -- ``Shard(d)`` (even or not),
+``Replicate()``, ``Partial(op)`` for any reduce op, strided shards -- on any
+device mesh, and run locally with no communication.
+
+The rule is registered when ``torch.distributed.tensor`` is imported (importing
+it ourselves would cost about a second on ``import realize``), see
+``realize._import_hook``. Two routes, tried in order:
+
+1. Private: the sharding propagator's own strategy for ``aten.clone.default``
+   (``DTensor._op_dispatcher.sharding_propagator.op_strategy_funcs``) is
+   registered for ``realize::realize`` too, so realize mirrors clone, whatever
+   placement types this torch has.
+2. Public (the API that should replace route 1 once it can express "same as the
+   input"): ``torch.distributed.tensor.experimental.register_sharding`` with
+   one single-mesh-dim strategy per placement the input carries, plus
+   ``Replicate()``. It keeps the placements of evenly sharded inputs; DTensor
+   may still redistribute a dimension that is smaller than the mesh.
+
+If neither exists (a torch without DTensor), nothing is registered and DTensor
+raises its own "no sharding strategy" error.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import torch
+
+from realize._import_hook import when_imported
+from realize._op import realize_op
+
+__all__ = ["install", "route"]
+
+DTENSOR_MODULE = "torch.distributed.tensor"
+
+_route = "pending: torch.distributed.tensor not imported yet"
+
+
+def route() -> str:
+    """How the rule was registered: ``"clone-strategy"``, ``"register_sharding"``, ..."""
+    return _route
+
+
+def install() -> None:
+    """Register the rule as soon as DTensor is imported (now if it is)."""
+    when_imported(DTENSOR_MODULE, _register)
+
+
+def _register(dtensor: types.ModuleType) -> None:
+    global _route
+    try:
+        propagator = dtensor.DTensor._op_dispatcher.sharding_propagator
+        clone_strategy = propagator.op_strategy_funcs[torch.ops.aten.clone.default]
+        propagator.register_op_strategy(realize_op, clone_strategy)
+        _route = "clone-strategy"
+        return
+    except (AttributeError, KeyError, TypeError):
+        pass
+    try:
+        from torch.distributed.tensor.experimental import register_sharding
+    except ImportError:
+        _route = "none: this torch has no DTensor sharding registration"
+        return
+    register_sharding(realize_op)(_same_placements)
+    _route = "register_sharding"
+
+
+def _same_placements(x: Any) -> list[tuple[list[Any], list[Any]]]:
+    """Each placement the input has maps to itself; replicated always works."""
+    from torch.distributed.tensor import Replicate
+
+    placements: list[Any] = [Replicate()]
+    for placement in x.placements:
+        if placement not in placements:
+            placements.append(placement)
+    return [([placement], [placement]) for placement in placements]
+
+
+install()
