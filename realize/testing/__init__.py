@@ -1,0 +1,36 @@
+"""Reusable checks for clone-like operators: ``realize.testing``.
+
+Each function raises ``AssertionError`` with one line per broken property,
+``property=got, but should be expected [call]``, the tensors involved, and a
+Python snippet that rebuilds the input and repeats the check:
+
+- :func:`assert_clone_semantics`: equal to ``x.clone()`` in every piece of
+  metadata and bit for bit in value;
+- :func:`assert_independent`: no shared memory or version counter, the input
+  untouched by the call;
+- :func:`assert_identity_backward`: the gradient is ``grad_output`` exactly,
+  also on retained graphs, chained and repeated uses, and double backward;
+- :func:`assert_gradcheck`: ``gradcheck`` and ``gradgradcheck`` in float64/complex128.
+
+>>> import torch
+>>> from realize.testing import assert_clone_semantics, assert_independent
+>>> x = torch.arange(12.0).reshape(3, 4)[:, ::2]
+>>> assert_clone_semantics(torch.clone, x)
+>>> assert_independent(torch.clone, x)
+"""
+
+from __future__ import annotations
+
+from realize.testing._backward import assert_gradcheck, assert_identity_backward, bit_pattern
+from realize.testing._bits import bit_view
+from realize.testing._clone_semantics import assert_clone_semantics
+from realize.testing._independence import assert_independent
+
+__all__ = [
+    "assert_clone_semantics",
+    "assert_gradcheck",
+    "assert_identity_backward",
+    "assert_independent",
+    "bit_pattern",
+    "bit_view",
+]

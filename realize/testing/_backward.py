@@ -1,0 +1,240 @@
+"""Identity backward: the gradient through the op is ``grad_output``, bit for bit.
+
+Checked once, again on a retained graph, through the op used twice in a row,
+through two uses whose gradients accumulate, and through double backward.
+``assert_gradcheck`` adds torch's numerical ``gradcheck``/``gradgradcheck`` for
+float64 and complex128.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from realize.testing._bits import first_difference, format_bits, has_data
+from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
+
+__all__ = ["assert_gradcheck", "assert_identity_backward", "bit_pattern"]
+
+_INT_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+# Fibonacci hashing: consecutive indices map to well-spread bit patterns.
+_GOLDEN = -7046029254386353131  # 0x9E3779B97F4A7C15 as a signed int64
+
+
+def bit_pattern(like: Tensor, salt: int = 0, *, finite: bool = False) -> Tensor:
+    """A deterministic tensor shaped like ``like`` whose elements are varied raw bits.
+
+    Element 0 is -0.0 and element 1 the smallest subnormal; the rest spread over
+    every exponent, NaN payloads and infinities included. ``finite=True`` gives
+    small exact values instead (multiples of 0.25 in [-2, 2]) that survive an add.
+    """
+    n = like.numel()
+    if finite:
+        values = (torch.arange(n, dtype=torch.float32) * 7 + salt) % 17 / 4 - 2
+        if like.dtype.is_complex:
+            values = torch.complex(values, values.flip(0) if n else values)
+        return values.to(like.dtype).reshape(like.shape).to(like.device)
+    itemsize = like.dtype.itemsize
+    word = _INT_OF_SIZE[min(itemsize, 8)]
+    words_per_item = max(1, itemsize // 8)
+    i = torch.arange(n * words_per_item, dtype=torch.int64) + salt * 1_000_003
+    bits = i * _GOLDEN
+    bits = bits >> (64 - 8 * min(itemsize, 8)) if itemsize < 8 else bits
+    bits = bits.to(word)
+    if n * words_per_item >= 2:
+        bits[0] = torch.iinfo(word).min  # sign bit only: -0.0
+        bits[1] = 1  # smallest positive subnormal
+    return bits.view(like.dtype).reshape(like.shape).to(like.device)
+
+
+def _grad(
+    report: Report,
+    what: str,
+    outputs: tuple[Tensor, ...],
+    inputs: tuple[Tensor, ...],
+    grad_outputs: tuple[Tensor, ...],
+    **kwargs: Any,
+) -> Tensor | None:
+    try:
+        (g,) = torch.autograd.grad(outputs, inputs, grad_outputs, **kwargs)
+    except RuntimeError as e:
+        report.fail(what, f"RuntimeError({str(e).splitlines()[0]!r})", "a gradient")
+        return None
+    return g
+
+
+def _same_bits(report: Report, what: str, got: Tensor | None, expected: Tensor) -> None:
+    if got is None:
+        return
+    for name, g, e in (
+        ("dtype", got.dtype, expected.dtype),
+        ("shape", tuple(got.shape), tuple(expected.shape)),
+        ("device", got.device, expected.device),
+    ):
+        if g != e:
+            report.fail(f"{what}.{name}", g, e)
+            return
+    if has_data(got) and has_data(expected):
+        index = first_difference(got, expected)
+        if index is not None:
+            where = f"[{', '.join(map(str, index))}]" if index else ""
+            report.fail(f"{what}{where}", format_bits(got, index), format_bits(expected, index))
+
+
+def _leaf(x: Tensor) -> Tensor:
+    return x if x.requires_grad else x.detach().requires_grad_()
+
+
+def assert_identity_backward(
+    fn: Callable[[Tensor], Tensor],
+    x: Tensor,
+    grad_output: Tensor | None = None,
+    *,
+    call: Callable[..., Any] | str | None = None,
+    double_backward: bool = True,
+) -> None:
+    """Assert that the gradient of ``fn`` at ``x`` is ``grad_output`` exactly.
+
+    ``x`` must have a floating or complex dtype; it is detached into a leaf that
+    requires grad unless it already requires grad. ``grad_output`` may have any
+    strides (non-contiguous, expanded); by default it is :func:`bit_pattern`,
+    varied raw bits with -0.0, subnormals, NaN payloads and infinities. Also
+    checks a second backward on a retained graph, ``fn(fn(x))``, two uses of
+    ``fn(x)`` whose gradients add up, and (``double_backward=True``) that the
+    gradient of the gradient with respect to ``grad_output`` is exact too.
+
+    >>> import torch
+    >>> from realize.testing import assert_identity_backward
+    >>> assert_identity_backward(torch.clone, torch.randn(3, 4).t())
+    """
+    __tracebackhide__ = True
+    report = Report("identity backward", Call.of(call if call is not None else fn))
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        raise TypeError(
+            f"assert_identity_backward needs a float or complex x, got x.dtype={x.dtype}"
+        )
+    x = _leaf(x)
+    x_record, x_nbytes = TensorRecord.of(x), storage_nbytes(x)
+    given_grad = grad_output is not None
+    y = fn(x)
+    if grad_output is None:
+        grad_output = bit_pattern(y if isinstance(y, Tensor) else x)
+    v = grad_output.detach()
+    call_x = report.call("x")
+    if not isinstance(y, Tensor) or not y.requires_grad:
+        got = type(y).__name__ if not isinstance(y, Tensor) else False
+        report.fail("requires_grad", got, True, f"{call_x} with x.requires_grad=True")
+    else:
+        _check_identity(report, fn, x, y, v, double_backward)
+    tensors = [("x", x_record, x_nbytes)]
+    args = "x"
+    if given_grad:
+        tensors.append(("grad_output", TensorRecord.of(v), storage_nbytes(v)))
+        args = "x, grad_output"
+    report.raise_if_failed(
+        tensors,
+        [f"realize.testing.assert_identity_backward({report.call.expression}, {args})"],
+    )
+
+
+def _check_identity(
+    report: Report,
+    fn: Callable[[Tensor], Tensor],
+    x: Tensor,
+    y: Tensor,
+    v: Tensor,
+    double_backward: bool,
+) -> None:
+    call_x = report.call("x")
+    # compared against a copy: a backward that writes into grad_output must not
+    # get away with it by making grad_output equal to its wrong answer
+    expected_v = v.clone()
+    g = _grad(report, "grad", (y,), (x,), (v,), retain_graph=True)
+    _same_bits(report, "grad", g, expected_v)
+    _same_bits(report, "grad_output after backward", v, expected_v)
+    if report.failures:
+        return
+    g = _grad(report, "grad with retain_graph, second backward", (y,), (x,), (v,))
+    _same_bits(report, "grad with retain_graph, second backward", g, expected_v)
+
+    chained = fn(fn(x))
+    g = _grad(report, "grad through fn(fn(x))", (chained,), (x,), (v,))
+    _same_bits(report, "grad through fn(fn(x))", g, expected_v)
+
+    # Accumulation adds the two gradients: finite values keep NaN propagation
+    # (which differs between add kernels) out of the comparison.
+    try:
+        first, second = bit_pattern(v, salt=1, finite=True), bit_pattern(v, salt=2, finite=True)
+        expected = first + second
+    except (RuntimeError, NotImplementedError, TypeError):
+        expected = None  # no add for this dtype: the engine cannot accumulate either
+    if expected is not None:
+        what = "grad of two uses (fn(x), fn(x))"
+        g = _grad(report, what, (fn(x), fn(x)), (x,), (first, second))
+        _same_bits(report, what, g, expected)
+
+    if double_backward:
+        vg = v.detach().requires_grad_()
+        g = _grad(report, "grad with create_graph", (fn(x),), (x,), (vg,), create_graph=True)
+        if g is not None and not g.requires_grad:
+            report.fail(
+                "double backward: grad.requires_grad",
+                False,
+                True,
+                f"autograd.grad({call_x}, x, grad_output, create_graph=True)",
+            )
+        elif g is not None:
+            w = bit_pattern(v, salt=2)
+            gg = _grad(report, "double backward grad", (g,), (vg,), (w,))
+            _same_bits(report, "double backward grad", gg, w)
+
+
+def _may_overlap(x: Tensor) -> bool:
+    """True unless ``x`` certainly has no two elements at one address (and no stride 0)."""
+    if 0 in x.stride():
+        return True  # gradcheck refuses stride 0 even on a dimension of size 0 or 1
+    dims = sorted((s, n) for s, n in zip(x.stride(), x.shape, strict=True) if n > 1)
+    reach = 1
+    for stride, size in dims:
+        if stride < reach:
+            return True
+        reach = stride * size
+    return False
+
+
+def assert_gradcheck(
+    fn: Callable[[Tensor], Tensor],
+    x: Tensor,
+    *,
+    call: Callable[..., Any] | str | None = None,
+) -> None:
+    """Run ``torch.autograd.gradcheck`` and ``gradgradcheck`` of ``fn`` at ``x``.
+
+    ``x`` must be float64 or complex128 with finite, moderate values; an ``x``
+    that overlaps itself is replaced by a contiguous copy (gradcheck cannot
+    perturb one memory location for several elements).
+    """
+    __tracebackhide__ = True
+    if x.dtype not in (torch.float64, torch.complex128):
+        raise TypeError(f"assert_gradcheck needs float64 or complex128, got x.dtype={x.dtype}")
+    x = x.detach()
+    if _may_overlap(x):
+        x = x.clone()
+    x = x.requires_grad_()
+    report = Report("gradcheck", Call.of(call if call is not None else fn))
+    for name, check in (
+        ("gradcheck", torch.autograd.gradcheck),
+        ("gradgradcheck", torch.autograd.gradgradcheck),
+    ):
+        try:
+            check(fn, (x,))
+        except RuntimeError as e:
+            report.fail(name, f"failed: {str(e).strip().splitlines()[0]}", "passed")
+            break
+    report.raise_if_failed(
+        [("x", TensorRecord.of(x), storage_nbytes(x))],
+        [f"realize.testing.assert_gradcheck({report.call.expression}, x)"],
+    )

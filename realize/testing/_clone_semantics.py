@@ -1,0 +1,97 @@
+"""Clone semantics: a result indistinguishable from ``source.clone()``.
+
+Same Python type, dtype, shape, device, layout, strides, storage offset,
+storage size, conj/neg bits, ``requires_grad``, autograd history, and the
+same values bit for bit (NaN payloads, -0.0, every dtype).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from realize.testing._bits import first_difference, format_bits, has_data
+from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
+
+__all__ = ["assert_clone_semantics"]
+
+
+def assert_clone_semantics(
+    result: Tensor | Callable[[Tensor], Tensor],
+    source: Tensor,
+    *,
+    call: Callable[..., Any] | str | None = None,
+) -> None:
+    """Assert that ``result`` is exactly what ``source.clone()`` would return.
+
+    ``result`` is either the tensor under test or the callable that produces it
+    (``assert_clone_semantics(torch.clone, x)``); the callable form computes the
+    oracle before the call, so a call that mutates ``x`` cannot hide behind it.
+    ``call`` names the callable in the message (default: the callable given).
+    Values are compared bit for bit; on the meta device only metadata is.
+
+    >>> import torch
+    >>> from realize.testing import assert_clone_semantics
+    >>> x = torch.arange(6.0).reshape(2, 3).t()
+    >>> assert_clone_semantics(torch.clone, x)
+    """
+    __tracebackhide__ = True
+    record, nbytes = TensorRecord.of(source), storage_nbytes(source)
+    expected = source.clone()
+    if isinstance(result, Tensor):
+        got = result
+    else:
+        call = call if call is not None else result
+        got = result(source)
+    report = Report("clone semantics", Call.of(call))
+    _compare(report, got, expected)
+    report.raise_if_failed(
+        [("x", record, nbytes)],
+        [f"realize.testing.assert_clone_semantics({report.call.expression}, x)"],
+    )
+
+
+def _compare(report: Report, got: object, expected: Tensor) -> None:
+    if not isinstance(got, Tensor):
+        report.fail("type", type(got).__name__, type(expected).__name__)
+        return
+    fields: list[tuple[str, Callable[[Tensor], object]]] = [
+        ("type", lambda t: type(t).__name__),
+        ("dtype", lambda t: t.dtype),
+        ("shape", lambda t: tuple(t.shape)),
+        ("device", lambda t: t.device),
+        ("layout", lambda t: t.layout),
+    ]
+    if got.layout == expected.layout == torch.strided:
+        fields += [
+            ("stride", lambda t: t.stride()),
+            ("storage_offset", lambda t: t.storage_offset()),
+            ("storage_nbytes", storage_nbytes),
+        ]
+    fields += [
+        ("is_conj", lambda t: t.is_conj()),
+        ("is_neg", lambda t: t.is_neg()),
+        ("requires_grad", lambda t: t.requires_grad),
+        # clone of a tensor that requires grad records history: a result that is
+        # a fresh leaf with requires_grad=True is disconnected from the input.
+        ("is_leaf", lambda t: t.is_leaf),
+    ]
+    for name, get in fields:
+        g, e = get(got), get(expected)
+        if g != e:
+            report.fail(name, g, e)
+    comparable = (
+        got.dtype == expected.dtype
+        and got.shape == expected.shape
+        and got.layout == expected.layout == torch.strided
+        and has_data(got)
+        and has_data(expected)
+    )
+    if comparable:
+        index = first_difference(got, expected)
+        if index is not None:
+            where = f"[{', '.join(map(str, index))}]" if index else ""
+            report.fail(f"values{where}", format_bits(got, index), format_bits(expected, index))

@@ -1,0 +1,148 @@
+"""Aliasing independence: the result shares nothing with its input.
+
+No shared memory (storage byte ranges), no shared version counter (views share
+one), writes into either leave the other unchanged, and the call itself leaves
+the input alone: same bytes in its whole storage, same version counter, same
+metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from realize.testing._bits import has_data, storage_bytes
+from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
+
+__all__ = ["assert_independent"]
+
+
+def _metadata(t: Tensor) -> dict[str, object]:
+    strided = t.layout == torch.strided
+    return {
+        "dtype": t.dtype,
+        "shape": tuple(t.shape),
+        "stride": t.stride() if strided else None,
+        "storage_offset": t.storage_offset() if strided else None,
+        "requires_grad": t.requires_grad,
+        "is_conj": t.is_conj(),
+        "is_neg": t.is_neg(),
+        "grad": id(t.grad) if t.is_leaf and t.grad is not None else None,
+    }
+
+
+def assert_independent(
+    result: Tensor | Callable[[Tensor], Tensor],
+    source: Tensor,
+    *,
+    call: Callable[..., Any] | str | None = None,
+) -> None:
+    """Assert that ``result`` and ``source`` share no memory and no version counter.
+
+    With a callable (``assert_independent(torch.clone, x)``) it also asserts that
+    the call does not mutate ``x``: the bytes of its whole storage, its version
+    counter (an in-place no-op bumps it) and its metadata stay as they were.
+    Writes made to check independence are undone before returning. On the meta
+    device, which has no memory, only identity and the version counter are checked.
+
+    >>> import torch
+    >>> from realize.testing import assert_independent
+    >>> assert_independent(torch.clone, torch.ones(3).expand(2, 3))
+    """
+    __tracebackhide__ = True
+    record, nbytes = TensorRecord.of(source), storage_nbytes(source)
+    if isinstance(result, Tensor):
+        got = result
+    else:
+        call = call if call is not None else result
+        before_bytes = storage_bytes(source).clone() if has_data(source) else None
+        before_version, before_meta = source._version, _metadata(source)
+        got = result(source)
+    report = Report("independence", Call.of(call))
+    if not isinstance(result, Tensor):
+        _check_not_mutated(report, source, before_bytes, before_version, before_meta)
+    if not isinstance(got, Tensor):
+        report.fail("type", type(got).__name__, "Tensor")
+    else:
+        _check_unshared(report, got, source)
+    report.raise_if_failed(
+        [("x", record, nbytes)],
+        [f"realize.testing.assert_independent({report.call.expression}, x)"],
+    )
+
+
+def _check_not_mutated(
+    report: Report,
+    source: Tensor,
+    before_bytes: Tensor | None,
+    before_version: int,
+    before_meta: dict[str, object],
+) -> None:
+    if source._version != before_version:
+        report.fail("input._version", source._version, f"{before_version} (input mutated)")
+    after_meta = _metadata(source)
+    for key, value in before_meta.items():
+        if after_meta[key] != value:
+            report.fail(f"input.{key}", after_meta[key], f"{value} (input mutated)")
+    if before_bytes is not None:
+        after = storage_bytes(source)
+        if after.shape != before_bytes.shape:
+            report.fail("input storage nbytes", after.numel(), before_bytes.numel())
+        elif not torch.equal(after, before_bytes):
+            where = int((after != before_bytes).nonzero()[0])
+            report.fail(
+                f"input storage byte {where}",
+                f"0x{int(after[where]):02x}",
+                f"0x{int(before_bytes[where]):02x} (input mutated)",
+            )
+
+
+def _check_unshared(report: Report, result: Tensor, source: Tensor) -> None:
+    if result is source:
+        report.fail("result is input", True, False)
+        return
+    if result.layout != torch.strided or source.layout != torch.strided:
+        return
+    # Views share the version counter of their base; so does detach().
+    version = source._version
+    torch.autograd.graph.increment_version(result)
+    if source._version != version:
+        report.fail("input._version after bumping result's", source._version, version)
+    if not (has_data(result) and has_data(source)) or result.device != source.device:
+        base = result._base
+        if base is not None and (base is source or base is source._base):
+            report.fail("result._base is the input's", True, False)
+        return
+    overlap = _overlap(result, source)
+    if overlap:
+        report.fail("shared storage bytes", overlap, 0)
+        return
+    _check_writes(report, result, source)
+
+
+def _overlap(a: Tensor, b: Tensor) -> int:
+    """Bytes that the storages of ``a`` and ``b`` have in common."""
+    sa, sb = a.untyped_storage(), b.untyped_storage()
+    lo = max(sa.data_ptr(), sb.data_ptr())
+    hi = min(sa.data_ptr() + sa.nbytes(), sb.data_ptr() + sb.nbytes())
+    return max(0, hi - lo)
+
+
+def _check_writes(report: Report, result: Tensor, source: Tensor) -> None:
+    """Flip every bit of one storage, check the other is untouched, then undo."""
+    for written, watched, name in ((result, source, "input"), (source, result, "result")):
+        target, other = storage_bytes(written), storage_bytes(watched)
+        other_before = other.clone()
+        target.bitwise_not_()
+        try:
+            if not torch.equal(other, other_before):
+                report.fail(
+                    f"{name} after writing into the {'result' if name == 'input' else 'input'}",
+                    "changed",
+                    "unchanged",
+                )
+        finally:
+            target.bitwise_not_()

@@ -1,0 +1,190 @@
+"""Failure messages: one line per broken property, the tensors involved, a reproduction.
+
+Every message line has one shape, ``property=got, but should be expected [call]``
+(as array-api-tests does), and the message ends with a Python snippet that
+rebuilds the input exactly -- same storage bytes, size, strides, storage offset,
+conj/neg bits and ``requires_grad`` -- and repeats the failing check.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from realize.testing._bits import has_data, storage_bytes
+
+__all__ = ["Call", "Report", "TensorRecord", "storage_nbytes"]
+
+# Inputs whose storage holds at most this many elements are written out in full.
+MAX_SNIPPET_ELEMENTS = 256
+
+_INT_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+@dataclass(frozen=True)
+class Call:
+    """How to name and import the callable under test in a message and a snippet."""
+
+    imports: tuple[str, ...]
+    expression: str  # e.g. "torch.clone" or "torch.ops.realize.realize.default"
+
+    @classmethod
+    def of(cls, fn: Callable[..., Any] | str | None) -> Call:
+        if fn is None:
+            return cls(("fn = ...  # the callable that produced the result",), "fn")
+        if isinstance(fn, str):
+            return cls((), fn)
+        if isinstance(fn, (torch._ops.OpOverload, torch._ops.OpOverloadPacket)):
+            expression = f"torch.ops.{fn}"
+            namespace = str(fn).split(".")[0]
+            imports = ["import torch"]
+            if namespace != "aten" and importlib.util.find_spec(namespace) is not None:
+                imports.append(f"import {namespace}  # registers torch.ops.{namespace}")
+            return cls(tuple(imports), expression)
+        module = getattr(fn, "__module__", None)
+        for name in (getattr(fn, "__qualname__", None), getattr(fn, "__name__", None)):
+            if module and name and "<" not in name and _resolves(module, name, fn):
+                return cls((f"import {module}",), f"{module}.{name}")
+        return cls((f"fn = ...  # the callable under test: {fn!r:.80}",), "fn")
+
+    def __call__(self, *args: str) -> str:
+        return f"{self.expression}({', '.join(args)})"
+
+
+def _resolves(module: str, qualname: str, fn: object) -> bool:
+    obj: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj is fn
+
+
+@dataclass(frozen=True)
+class TensorRecord:
+    """Everything needed to describe a tensor and rebuild it later.
+
+    Taken before the call under test, so a call that mutates its input is
+    reproduced from the input it was given.
+    """
+
+    size: tuple[int, ...]
+    stride: tuple[int, ...] | None
+    storage_offset: int
+    dtype: torch.dtype
+    device: torch.device
+    layout: torch.layout
+    requires_grad: bool
+    is_conj: bool
+    is_neg: bool
+    storage: Tensor | None = field(repr=False)  # uint8 copy on cpu; None if not kept
+
+    @classmethod
+    def of(cls, t: Tensor) -> TensorRecord:
+        strided = t.layout == torch.strided
+        storage = None
+        if strided and has_data(t):
+            raw = storage_bytes(t)
+            if raw.numel() <= MAX_SNIPPET_ELEMENTS * t.dtype.itemsize:
+                storage = raw.cpu().clone()
+        return cls(
+            size=tuple(t.shape),
+            stride=tuple(t.stride()) if strided else None,
+            storage_offset=int(t.storage_offset()) if strided else 0,
+            dtype=t.dtype,
+            device=t.device,
+            layout=t.layout,
+            requires_grad=t.requires_grad,
+            is_conj=t.is_conj(),
+            is_neg=t.is_neg(),
+            storage=storage,
+        )
+
+    def describe(self) -> str:
+        parts = [f"dtype={self.dtype}", f"shape={self.size}"]
+        if self.stride is not None:
+            parts += [f"stride={self.stride}", f"storage_offset={self.storage_offset}"]
+        else:
+            parts.append(f"layout={self.layout}")
+        parts += [f"device={self.device}", f"requires_grad={self.requires_grad}"]
+        if self.is_conj:
+            parts.append("is_conj=True")
+        if self.is_neg:
+            parts.append("is_neg=True")
+        return ", ".join(parts)
+
+    def source(self, name: str, storage_nbytes: int) -> list[str]:
+        """Python lines that bind ``name`` to a tensor equal to the recorded one."""
+        if self.stride is None:
+            return [f"{name} = ...  # a {self.layout} tensor: {self.describe()}"]
+        dtype, device = self.dtype, str(self.device)
+        itemsize = dtype.itemsize
+        count, rest = divmod(storage_nbytes, itemsize)
+        lines: list[str] = []
+        if self.storage is not None and rest == 0:
+            int_dtype = _INT_OF_SIZE[min(itemsize, 8)]
+            words = self.storage.view(int_dtype).tolist()
+            lines.append(
+                f"{name}_storage = torch.tensor({words}, dtype={int_dtype}, "
+                f"device={device!r}).view({dtype})  # raw bits"
+            )
+        else:
+            why = "no data on meta" if self.device.type == "meta" else "values not shown"
+            lines.append(
+                f"{name}_storage = torch.zeros({count}, dtype={dtype}, device={device!r})  # {why}"
+            )
+        view = f"{name}_storage.as_strided({self.size}, {self.stride}, {self.storage_offset})"
+        if self.is_conj:
+            view += ".conj()"
+        if self.is_neg:
+            view = f"torch._neg_view({view})  # negative-bit view, as z.conj().imag makes"
+        if self.requires_grad:
+            view += ".detach().requires_grad_()"
+        lines.append(f"{name} = {view}")
+        return lines
+
+
+@dataclass
+class Report:
+    """Collects failed properties of one check and raises them as one AssertionError."""
+
+    check: str  # e.g. "clone semantics"
+    call: Call
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, prop: str, got: object, expected: object, where: str | None = None) -> None:
+        where = where or self.call("x")
+        self.failures.append(f"{prop}={got}, but should be {expected} [{where}]")
+
+    def raise_if_failed(
+        self,
+        tensors: Sequence[tuple[str, TensorRecord, int]],
+        reproduce: Sequence[str],
+    ) -> None:
+        """Raise if any property failed.
+
+        ``tensors`` are ``(name, record, storage_nbytes)`` for every tensor the
+        snippet must rebuild; ``reproduce`` the lines that repeat the check.
+        """
+        __tracebackhide__ = True
+        if not self.failures:
+            return
+        lines = [f"{self.check}: {f}" for f in self.failures]
+        for name, record, _ in tensors:
+            lines.append(f"  {name}: {record.describe()}")
+        head = ["import torch", *self.call.imports, "import realize.testing"]
+        imports = [s for s in head if s.startswith("import ")]
+        snippet = list(dict.fromkeys(imports + [s for s in head if s not in imports]))
+        for name, record, nbytes in tensors:
+            snippet += record.source(name, nbytes)
+        snippet += reproduce
+        lines += ["", "Reproduce with:", "", *("    " + s for s in snippet)]
+        raise AssertionError("\n".join(lines))
+
+
+def storage_nbytes(t: Tensor) -> int:
+    return t.untyped_storage().nbytes() if t.layout == torch.strided else 0

@@ -1,0 +1,85 @@
+"""Hypothesis strategies for PyTorch tensors: every dtype, layout and device, fast, shrinking.
+
+Modelled on ``hypothesis.extra.numpy``. The main entry point is ``tensors()``::
+
+    from hypothesis import given
+    from strategies import tensors
+
+    @given(tensors())
+    def test_clone_is_equal(x):
+        assert x.clone().equal(x) or x.isnan().any()
+
+Its building blocks are public too: ``dtypes()``, ``shapes()``, ``devices()``,
+``layouts()`` / ``Layout``, ``from_dtype()`` for scalars, and the broadcasting
+helpers. Installing the package also registers ``st.from_type(torch.Tensor)``,
+``torch.dtype`` and ``torch.device`` and torch's global RNG with Hypothesis.
+
+The names below are imported on first use (PEP 562 ``__getattr__``): Hypothesis
+imports ``strategies._hypothesis_plugin`` on ``import hypothesis``, which imports
+this package, and that must not cost a torch import.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from strategies._devices import available_devices, devices
+    from strategies._dtypes import KINDS, dtypes, supported_dtypes
+    from strategies._elements import from_dtype, sentinel
+    from strategies._layouts import Layout, layouts
+    from strategies._shapes import (
+        BroadcastableShapes,
+        broadcastable_shapes,
+        mutually_broadcastable_shapes,
+        shapes,
+    )
+    from strategies._tensors import tensors
+
+__all__ = [
+    "KINDS",
+    "BroadcastableShapes",
+    "Layout",
+    "available_devices",
+    "broadcastable_shapes",
+    "devices",
+    "dtypes",
+    "from_dtype",
+    "layouts",
+    "mutually_broadcastable_shapes",
+    "sentinel",
+    "shapes",
+    "supported_dtypes",
+    "tensors",
+]
+
+_MODULE_OF = {
+    "KINDS": "_dtypes",
+    "BroadcastableShapes": "_shapes",
+    "Layout": "_layouts",
+    "available_devices": "_devices",
+    "broadcastable_shapes": "_shapes",
+    "devices": "_devices",
+    "dtypes": "_dtypes",
+    "from_dtype": "_elements",
+    "layouts": "_layouts",
+    "mutually_broadcastable_shapes": "_shapes",
+    "sentinel": "_elements",
+    "shapes": "_shapes",
+    "supported_dtypes": "_dtypes",
+    "tensors": "_tensors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'strategies' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"strategies.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,254 @@
+"""The arguments of ``tensors()`` once validated, and what each draw looks up.
+
+``TensorArgs`` is built once, at the first draw or ``.validate()``, so that bad
+arguments raise ``InvalidArgument`` lazily, as Hypothesis strategies do. It also
+caches what depends only on the device, dtype, layout kind or rank (the dtypes
+and layouts that fit, the element samplers), so a draw does no repeated work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from hypothesis.errors import InvalidArgument
+from hypothesis.strategies import SearchStrategy, booleans
+
+from strategies import _devices, _dtypes
+from strategies._elements import ElementSampler, UserElements, codec_for, sampler_for
+from strategies._layouts import (
+    Layout,
+    min_side,
+    ndim_range,
+    normalize_layouts,
+    supports_dtype,
+    supports_ndim,
+    weight,
+)
+from strategies._shapes import Shape, ShapeSpec, ShapeStrategy, check_shape
+from strategies._validation import check_strategy
+
+__all__ = ["BOUND_KEYS", "TensorArgs"]
+
+#: The keys of an ``elements=`` mapping (the bounds of ``from_dtype``).
+BOUND_KEYS = ("min_value", "max_value", "allow_nan", "allow_infinity", "allow_subnormal")
+_COMPLEX = (torch.complex32, torch.complex64, torch.complex128)
+
+
+class TensorArgs:
+    """Validated ``tensors()`` arguments: fixed values, or strategies to draw from."""
+
+    def __init__(self, args: Mapping[str, Any]) -> None:
+        self.device, self.device_strategy = _device(args["device"])
+        self.dtype, self.dtype_strategy = _dtype(args["dtype"])
+        self.shape: Shape | None = None
+        self.shape_strategy: SearchStrategy[Any] | None = None
+        # Shapes drawn inline (no nested data.draw): shape=None or a shapes() strategy.
+        self.shape_spec: ShapeSpec | None = None
+        if isinstance(args["shape"], ShapeStrategy):
+            self.shape_spec = args["shape"].spec()
+        elif isinstance(args["shape"], SearchStrategy):
+            self.shape_strategy = args["shape"]
+        elif args["shape"] is not None:
+            self.shape = check_shape(args["shape"])
+        self.requires_grad, self.requires_grad_strategy = _requires_grad(args["requires_grad"])
+        if self.requires_grad and self.dtype is not None:  # noqa: SIM102
+            if not _dtypes.can_require_grad(self.dtype):
+                raise InvalidArgument(
+                    f"requires_grad=True needs a floating or complex dtype, but "
+                    f"dtype={self.dtype}. Only such tensors can carry a gradient."
+                )
+        self.bounds, self.elements_strategy = _elements(args["elements"])
+        self.fill_strategy: SearchStrategy[Any] | None = None
+        self.dense = False  # fill=st.nothing(): draw every element
+        if args["fill"] is not None:
+            self.fill_strategy = check_strategy(args["fill"], "fill")
+            self.dense = self.fill_strategy.is_empty
+        if self.dtype is not None and self.elements_strategy is None:
+            sampler_for(self.dtype, **self.bounds)  # bounds impossible for the dtype: fail now
+        self.kinds = _layouts(args["layout"], args["contiguous"], self.dtype, self.shape)
+        if args["shape"] is None:
+            # shapes() defaults, narrowed to fit at least one allowed kind (e.g.
+            # 4-d for CHANNELS_LAST alone, sides >= 2 for PERMUTED alone).
+            self.shape_spec = ShapeSpec.make().narrowed(
+                min_dims=min(ndim_range(k)[0] for k in self.kinds),
+                max_dims=max(ndim_range(k)[1] for k in self.kinds),
+                min_side=min(min_side(k) for k in self.kinds),
+            )
+            assert self.shape_spec is not None
+
+        self._candidates: dict[torch.device, tuple[torch.dtype, ...]] = {}
+        self._kinds: dict[tuple[Any, ...], tuple[Layout, ...]] = {}
+        self._dtypes: dict[torch.device, tuple[torch.dtype, ...]] = {}
+        self._samplers: dict[torch.dtype, tuple[ElementSampler, ElementSampler]] = {}
+        self._devices_seen: set[torch.device] = set()
+        if self.device is not None:
+            if self.dtype is not None and self.dtype not in _dtypes.supported_dtypes(self.device):
+                raise InvalidArgument(
+                    f"dtype={self.dtype} is not supported on device={self.device}"
+                )
+            self.candidates(self.device)
+
+    def candidates(self, device: torch.device) -> tuple[torch.dtype, ...]:
+        """The dtypes drawn when ``dtype`` is not given, for ``device``."""
+        found = self._candidates.get(device)
+        if found is None:
+            found = tuple(
+                d
+                for d in _dtypes.supported_dtypes(device)
+                if (not self.requires_grad or _dtypes.can_require_grad(d)) and self._fits(d)
+            )
+            if not found:
+                raise InvalidArgument(
+                    f"No dtype on device={device} satisfies requires_grad="
+                    f"{self.requires_grad!r} and elements={self.bounds!r}"
+                )
+            self._candidates[device] = found
+        return found
+
+    def check_drawn_device(self, device: object) -> torch.device:
+        if isinstance(device, torch.device) and device in self._devices_seen:
+            return device
+        checked = _devices.check_device(device, "drawn device")
+        self._devices_seen.add(checked)
+        return checked
+
+    def check_drawn_dtype(self, dtype: object, device: torch.device) -> torch.dtype:
+        checked = _dtypes.check_dtype(dtype, "drawn dtype")
+        if checked not in _dtypes.supported_dtypes(device):
+            raise InvalidArgument(f"Drawn dtype={checked} is not supported on {device}")
+        if self.requires_grad and not _dtypes.can_require_grad(checked):
+            raise InvalidArgument(
+                f"requires_grad=True needs a floating or complex dtype, but the dtype "
+                f"strategy drew {checked}"
+            )
+        return checked
+
+    def dtypes_for(self, device: torch.device) -> tuple[torch.dtype, ...]:
+        """The dtypes drawn for ``dtype=None``: candidates some allowed layout fits."""
+        found = self._dtypes.get(device)
+        if found is None:
+            device_dtypes = _dtypes.supported_dtypes(device)
+            found = tuple(
+                d
+                for d in self.candidates(device)
+                if any(supports_dtype(k, d, device_dtypes) for k in self.kinds)
+            )
+            if not found:
+                raise InvalidArgument(
+                    f"No dtype on {device} fits a layout in {self.kinds}, "
+                    f"requires_grad={self.requires_grad!r} and elements={self.bounds!r}"
+                )
+            self._dtypes[device] = found
+        return found
+
+    def samplers(self, dtype: torch.dtype) -> tuple[ElementSampler, ElementSampler]:
+        """The element sampler and the fill sampler for ``dtype``."""
+        found = self._samplers.get(dtype)
+        if found is None:
+            codec = codec_for(dtype)
+            sampler: ElementSampler
+            if self.elements_strategy is not None:
+                sampler = UserElements(codec, self.elements_strategy)
+            else:
+                sampler = sampler_for(dtype, **self.bounds)
+            fill = sampler
+            if self.fill_strategy is not None and not self.dense:
+                fill = UserElements(codec, self.fill_strategy)
+            found = self._samplers[dtype] = (sampler, fill)
+        return found
+
+    def kinds_for(self, device: torch.device, dtype: torch.dtype, ndim: int) -> tuple[Layout, ...]:
+        """The allowed layouts that fit the dtype and rank, each repeated by its weight."""
+        key = (device, dtype, ndim)
+        found = self._kinds.get(key)
+        if found is None:
+            device_dtypes = _dtypes.supported_dtypes(device)
+            found = tuple(
+                k
+                for k in self.kinds
+                if supports_ndim(k, ndim) and supports_dtype(k, dtype, device_dtypes)
+                for _ in range(weight(k))
+            )
+            if not found:
+                raise InvalidArgument(
+                    f"No layout in {self.kinds} applies to dtype={dtype} and a {ndim}-d shape"
+                )
+            self._kinds[key] = found
+        return found
+
+    def _fits(self, dtype: torch.dtype) -> bool:
+        if self.elements_strategy is not None or not self.bounds:
+            return True
+        try:
+            sampler_for(dtype, **self.bounds)
+            return True
+        except InvalidArgument:
+            return False
+
+
+def _device(arg: object) -> tuple[torch.device | None, SearchStrategy[Any] | None]:
+    if arg is None:
+        return None, _devices.devices()
+    if isinstance(arg, SearchStrategy):
+        return None, arg
+    return _devices.check_device(arg), None
+
+
+def _dtype(arg: object) -> tuple[torch.dtype | None, SearchStrategy[Any] | None]:
+    if isinstance(arg, SearchStrategy):
+        return None, arg
+    if arg is None:
+        return None, None
+    return _dtypes.check_dtype(arg), None
+
+
+def _requires_grad(arg: object) -> tuple[bool | None, SearchStrategy[Any] | None]:
+    """A bool, ``None`` (drawn), or a strategy of bools."""
+    if arg is None:
+        return None, booleans()
+    if isinstance(arg, SearchStrategy):
+        return None, arg
+    if isinstance(arg, bool):
+        return arg, None
+    raise InvalidArgument(
+        f"Expected bool, None or a strategy but got requires_grad={arg!r} "
+        f"(type={type(arg).__name__})"
+    )
+
+
+def _elements(arg: object) -> tuple[dict[str, Any], SearchStrategy[Any] | None]:
+    """A mapping of ``from_dtype`` bounds, or a strategy of Python scalars."""
+    if isinstance(arg, Mapping):
+        unknown = sorted(set(arg) - set(BOUND_KEYS))
+        if unknown:
+            raise InvalidArgument(
+                f"elements={arg!r} has unknown keys {unknown}; valid keys are "
+                f"{', '.join(BOUND_KEYS)}"
+            )
+        return dict(arg), None
+    if arg is None:
+        return {}, None
+    return {}, check_strategy(arg, "elements")
+
+
+def _layouts(
+    layout: object, contiguous: object, dtype: torch.dtype | None, shape: Shape | None
+) -> tuple[Layout, ...]:
+    """The allowed layout kinds that fit a fixed dtype and shape."""
+    kinds = normalize_layouts(layout, contiguous)
+    if dtype is not None:
+        kinds = tuple(k for k in kinds if supports_dtype(k, dtype, _COMPLEX))
+        if not kinds:
+            raise InvalidArgument(
+                f"No layout in layout={layout!r} applies to dtype={dtype}: "
+                "CONJ needs a complex dtype, NEG float16, float32 or float64."
+            )
+    if shape is not None:
+        kinds = tuple(k for k in kinds if supports_ndim(k, len(shape)))
+        if not kinds:
+            raise InvalidArgument(
+                f"No layout in layout={layout!r} applies to a {len(shape)}-d shape={shape}"
+            )
+    return kinds

@@ -1,0 +1,112 @@
+"""The three properties of realize, as functions of (target, input), and the corpus runner.
+
+Shared by the corpus tests, the Hypothesis properties and the meta-tests that
+run both against broken implementations, so all three check the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+from torch import Tensor
+
+from realize.testing import assert_clone_semantics, assert_identity_backward, assert_independent
+from strategies import dtypes, tensors
+from tests.properties._corpus import (
+    carries_grad,
+    clonable_dtypes,
+    grad_layouts,
+    grad_outputs,
+    layouts,
+)
+
+Target = Callable[[Tensor], Tensor]
+
+
+def clone_semantics(target: Target, x: Tensor, grad_output: Tensor | None = None) -> None:
+    __tracebackhide__ = True
+    assert_clone_semantics(target, x)
+
+
+def independence(target: Target, x: Tensor, grad_output: Tensor | None = None) -> None:
+    __tracebackhide__ = True
+    assert_independent(target, x)
+
+
+def identity_backward(target: Target, x: Tensor, grad_output: Tensor | None = None) -> None:
+    __tracebackhide__ = True
+    assert_identity_backward(target, x, grad_output)
+
+
+PROPERTIES: dict[str, Callable[..., None]] = {
+    "clone_semantics": clone_semantics,
+    "independence": independence,
+    "identity_backward": identity_backward,
+}
+
+# every dtype torch can clone on cpu; other devices skip what they cannot hold
+CORPUS_DTYPES = clonable_dtypes("cpu")
+
+
+def corpus_cases(prop: str, dtype: torch.dtype, device: str) -> Iterator[tuple[str, Tensor, Any]]:
+    """``(case name, x, grad_output)`` for one property, dtype and device."""
+    if prop == "identity_backward":
+        if not carries_grad(dtype):
+            return
+        # The gradient's layout is independent of x's: each input gets one
+        # grad_output, cycling through the kinds (default bit pattern,
+        # step-sliced, permuted, expanded), so every kind meets many layouts.
+        for i, (name, x) in enumerate(grad_layouts(dtype, device)):
+            kinds = list(grad_outputs(x))
+            g_name, g = kinds[i % len(kinds)] if device != "meta" else kinds[0]
+            yield f"{name}, grad_output {g_name}", x, g
+        return
+    for name, x in layouts(dtype, device):
+        yield name, x, None
+    if carries_grad(dtype):
+        for name, x in grad_layouts(dtype, device):
+            yield name, x, None
+
+
+def run_corpus(prop: str, target: Target, dtype: torch.dtype, device: str) -> int:
+    """Check ``prop`` on every corpus case; returns how many cases ran."""
+    __tracebackhide__ = True
+    check = PROPERTIES[prop]
+    n = 0
+    for name, x, g in corpus_cases(prop, dtype, device):
+        try:
+            check(target, x, g)
+        except AssertionError as e:
+            raise AssertionError(f"corpus case dtype={dtype}, layout={name}:\n{e}") from None
+        n += 1
+    return n
+
+
+# --- Hypothesis inputs --------------------------------------------------------------------
+
+
+def inputs(prop: str, device: str) -> SearchStrategy[tuple[Tensor, Tensor | None]]:
+    """``(x, grad_output)`` for ``prop`` on ``device``: every dtype, layout and requires_grad.
+
+    For the backward, ``x`` has a dtype that carries grad and ``grad_output`` is
+    ``None`` (the default bit pattern) or a tensor of ``x``'s dtype and shape in
+    any layout: non-contiguous, expanded, conj/neg views.
+    """
+    if prop != "identity_backward":
+        return st.tuples(tensors(device=device, requires_grad=None), st.none())
+    xs = tensors(dtype=dtypes(device=device, requires_grad=True), device=device, requires_grad=None)
+    return xs.flatmap(
+        lambda x: st.tuples(
+            st.just(x),
+            st.none() | tensors(dtype=x.dtype, shape=tuple(x.shape), device=device),
+        )
+    )
+
+
+def check_input(prop: str, target: Target, case: tuple[Tensor, Tensor | None]) -> None:
+    __tracebackhide__ = True
+    PROPERTIES[prop](target, *case)

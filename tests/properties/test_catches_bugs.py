@@ -1,0 +1,199 @@
+"""Evidence that the suite catches bugs: each property fails on deliberately broken code.
+
+Every implementation in ``broken.py`` is run, in process, through the property
+that must catch it -- on the fixed corpus and as a Hypothesis property under the
+``ci`` profile's settings -- and must fail with an ``AssertionError`` whose
+message names the broken property. The clone-alikes in ``broken.CORRECT`` and
+``torch.clone`` must pass. Two in-process pytest runs show the same through the
+``--realize-target`` command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+import tests.properties.broken as broken
+from tests.properties._checks import CORPUS_DTYPES, PROPERTIES, check_input, inputs, run_corpus
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# What the first line of the failure must mention, per broken implementation.
+EXPECTED_MESSAGE = {
+    "returns_input": "result is input=True",
+    "returns_contiguous": "result is input=True",
+    "aliases_with_storage_offset": "input._version after bumping result's",
+    "aliases_empty": "result is input=True",
+    "aliases_zero_dim": "input._version after bumping result's",
+    "returns_detach": "input._version after bumping result's",
+    "bumps_version": "input._version=1, but should be 0 (input mutated)",
+    "mutates_input": "(input mutated)",
+    "contiguous_clone": "stride=",
+    "drops_channels_last": "stride=",
+    "normalises_size_one_strides": "stride=(3, 3, 1), but should be (3, 99, 1)",
+    "wrong_storage_size": "storage_nbytes=",
+    "flushes_negative_zero": "values[",
+    "int64_through_float64": "values[",
+    "half_through_float32": "values[",
+    "float64_through_float32": "values[",
+    "canonicalises_nan": "values[",
+    "wrong_dtype_bfloat16": "dtype=torch.float32, but should be torch.bfloat16",
+    "keeps_conj_bit": "is_conj=True, but should be False",
+    "drops_conjugation": "values[",
+    "ignores_neg_bit": "values[",
+    "wrong_for_large": "values[",
+    "sets_requires_grad": "requires_grad=True, but should be False",
+    "detaches": "requires_grad=False, but should be True",
+    "disconnected_leaf": "is_leaf=True, but should be False",
+    "backward_off_by_one_ulp": "grad[",
+    "backward_conjugates": "grad[",
+    "backward_detached": "double backward: grad.requires_grad=False",
+    "backward_ignores_grad_strides": "grad[",
+    "backward_times_one": "grad[",
+    "backward_in_place": "grad[",
+}
+
+
+def _corpus_failure(prop: str, target: object, device: str) -> AssertionError | None:
+    """The first AssertionError the corpus raises for ``target``, over all dtypes."""
+    for dtype in CORPUS_DTYPES:
+        try:
+            run_corpus(prop, target, dtype, device)  # type: ignore[arg-type]
+        except AssertionError as e:
+            return e
+        except Exception:  # a crash on an exotic dtype is not the evidence sought
+            continue
+    return None
+
+
+def test_every_broken_implementation_is_listed() -> None:
+    assert set(EXPECTED_MESSAGE) == set(broken.BROKEN)
+    assert set(broken.BROKEN.values()) == set(PROPERTIES)
+
+
+@pytest.mark.parametrize("name", sorted(broken.BROKEN))
+def test_corpus_catches(name: str) -> None:
+    prop = broken.BROKEN[name]
+    error = _corpus_failure(prop, getattr(broken, name), "cpu")
+    assert error is not None, f"the {prop} corpus passed broken.{name}"
+    headline = str(error).splitlines()[1]
+    assert EXPECTED_MESSAGE[name] in headline, headline
+    assert "Reproduce with:" in str(error)
+
+
+@pytest.mark.parametrize("name", sorted(broken.BROKEN_ON_ACCELERATORS))
+def test_corpus_catches_on_accelerators(name: str, device: str) -> None:
+    if device in ("cpu", "meta"):
+        pytest.skip(f"broken.{name} is only wrong on an accelerator")
+    error = _corpus_failure(broken.BROKEN_ON_ACCELERATORS[name], getattr(broken, name), device)
+    assert error is not None and "device=cpu, but should be" in str(error)
+
+
+@pytest.mark.parametrize("prop", sorted(PROPERTIES))
+@pytest.mark.parametrize("name", broken.CORRECT)
+def test_corpus_passes_correct(name: str, prop: str) -> None:
+    """No false alarms: clone's own recipe, written differently, passes everything."""
+    for dtype in CORPUS_DTYPES:
+        run_corpus(prop, getattr(broken, name), dtype, "cpu")
+
+
+# Out of reach of the default draws, so caught by the corpus only: tensors()
+# stays under 256 elements by default; odd int64 values beyond 2**53 and
+# signalling NaNs in float16/bfloat16 come up in too few of the ci profile's
+# examples to be certain (measured: missed by 5 and 1 of 12 random seeds).
+CORPUS_ONLY = {"wrong_for_large", "int64_through_float64", "half_through_float32"}
+
+
+def _ci_settings(prop: str) -> settings:
+    """The ci profile as the property test uses it, without database or shrinking."""
+    ci = settings.get_profile("ci")
+    return settings(
+        ci,
+        # test_properties.py halves the examples of the (seven-pass) backward property
+        max_examples=max(10, ci.max_examples // 2)
+        if prop == "identity_backward"
+        else ci.max_examples,
+        database=None,
+        phases=(Phase.explicit, Phase.generate),
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+def _property_failure(prop: str, target: object) -> AssertionError | None:
+    @_ci_settings(prop)
+    @given(case=inputs(prop, "cpu"))
+    def run(case: tuple) -> None:
+        check_input(prop, target, case)  # type: ignore[arg-type]
+
+    try:
+        run()
+    except AssertionError as e:
+        return e
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(set(broken.BROKEN) - CORPUS_ONLY))
+def test_property_catches(name: str) -> None:
+    prop = broken.BROKEN[name]
+    error = _property_failure(prop, getattr(broken, name))
+    assert error is not None, f"the {prop} property passed broken.{name} under the ci profile"
+
+
+CORPUS_SUBSET = [
+    str(ROOT / "tests/properties/test_corpus.py"),
+    "-k",
+    "test_clone_semantics and float16",
+    "-p",
+    "no:cacheprovider",
+    f"--rootdir={ROOT}",
+]
+
+
+def _pytest(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    """Run pytest in process (torch is already imported) on this repository's suite."""
+    monkeypatch.delenv("REALIZE_DEVICES", raising=False)  # restored afterwards
+    monkeypatch.chdir(ROOT)
+    return pytester.runpytest_inprocess(*CORPUS_SUBSET, *args)
+
+
+def test_command_line_target_fails_on_a_broken_implementation(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _pytest(
+        pytester, monkeypatch, "--realize-target=tests.properties.broken:contiguous_clone"
+    )
+    out = run.stdout.str()
+    assert run.ret == pytest.ExitCode.TESTS_FAILED, out[-3000:]
+    assert "realize: target tests.properties.broken:contiguous_clone" in out
+    assert "clone semantics: stride=" in out
+
+
+def test_command_line_target_passes_torch_clone_and_skips_absent_devices(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _pytest(pytester, monkeypatch, "--realize-target=torch:clone", "--device=cpu,cuda:7")
+    out = run.stdout.str()
+    assert run.ret == pytest.ExitCode.OK, out[-3000:]
+    assert "realize: target torch:clone" in out
+    assert "device cuda:7 requested with --device but not present" in out
+    run.assert_outcomes(passed=2, skipped=2)  # float16 and bfloat16, on cpu and cuda:7
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nope:x", "cannot import nope"),
+        ("torch:nope", "torch has no attribute 'nope'"),
+        ("torch", "is not MODULE:ATTR; try --realize-target=torch:clone"),
+    ],
+)
+def test_command_line_target_errors_are_usage_errors(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, spec: str, message: str
+) -> None:
+    run = _pytest(pytester, monkeypatch, f"--realize-target={spec}")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in run.stderr.str()

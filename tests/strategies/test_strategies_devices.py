@@ -1,0 +1,122 @@
+"""devices(): lazy discovery, REALIZE_DEVICES, clear errors (issue point 3)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from hypothesis.errors import InvalidArgument
+from strategy_helpers import PLUGIN_INSTALLED, sample
+
+from strategies import available_devices, devices, tensors
+
+ENV = "REALIZE_DEVICES"
+
+
+def _run(code: str, **env: str) -> str:
+    environ = {k: v for k, v in os.environ.items() if k != ENV}
+    environ.update(env)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=True,
+        timeout=120,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_imports_are_lazy_and_never_initialise_cuda() -> None:
+    # One subprocess (a torch import costs seconds) checks each stage:
+    # `import hypothesis` runs the plugin without importing torch; importing torch
+    # afterwards registers st.from_type (when the package is installed); importing
+    # and building strategies, and drawing on cpu, never initialise CUDA.
+    out = _run(
+        """
+        import sys, hypothesis
+        from hypothesis import strategies as st
+        stages = ["torch" in sys.modules]
+        import torch
+        stages.append(repr(st.from_type(torch.Tensor)))
+        import strategies
+        from strategies import tensors, devices, dtypes, shapes
+        s = tensors(device=devices(), dtype=dtypes(), shape=shapes())
+        repr(s)
+        stages.append(torch.cuda.is_initialized())
+        tensors(device="cpu").example()
+        stages.append(torch.cuda.is_initialized())
+        print(stages)
+        """
+    )
+    torch_by_hypothesis, from_type, *cuda = eval(out)
+    assert not torch_by_hypothesis
+    assert cuda == [False, False]
+    if PLUGIN_INSTALLED:
+        assert from_type == "tensors()"
+
+
+def test_default_devices_are_the_present_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    found = available_devices()
+    assert found[0] == torch.device("cpu")
+    cuda = [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
+    assert all(d in found for d in cuda)
+    assert torch.device("meta") not in found
+    assert torch.device("meta") in available_devices(allow_meta=True)
+    drawn = sample(devices(), 30)
+    assert set(drawn) == set(found)
+
+
+def test_meta_only_on_request() -> None:
+    assert torch.device("meta") in sample(devices(allow_meta=True), 50)
+    assert {t.device.type for t in sample(tensors(device="meta"), 10)} == {"meta"}
+
+
+def test_environment_restricts_devices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV, "cpu")
+    assert available_devices() == (torch.device("cpu"),)
+    assert {t.device.type for t in sample(tensors(), 30)} == {"cpu"}
+
+
+def test_environment_naming_a_missing_device_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(ENV, "cpu,cuda:99")
+    with pytest.raises(InvalidArgument, match=r"REALIZE_DEVICES='cpu,cuda:99' names 'cuda:99'"):
+        devices().validate()
+    monkeypatch.setenv(ENV, "cpu,gpu0")
+    with pytest.raises(InvalidArgument, match="not a torch device"):
+        devices().validate()
+
+
+@pytest.mark.parametrize("name", ["cuda:99", "mps:3", "xpu:7"])
+def test_unavailable_explicit_device_is_an_invalid_argument(name: str) -> None:
+    strategy = tensors(device=name)
+    with pytest.raises(InvalidArgument, match=rf"device=.{name}. is not available"):
+        strategy.validate()
+
+
+def test_non_device_is_an_invalid_argument() -> None:
+    with pytest.raises(InvalidArgument, match=r"Expected a torch.device or str but got device=3"):
+        tensors(device=3).validate()  # type: ignore[arg-type]
+
+
+def test_drawn_tensors_live_on_each_available_device() -> None:
+    drawn = sample(tensors(), 120)
+    assert {t.device for t in drawn} == set(available_devices())
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensors_are_drawn() -> None:
+    from strategies import supported_dtypes
+
+    drawn = sample(tensors(device="cuda:0"), 60)
+    assert all(t.device == torch.device("cuda", 0) for t in drawn)
+    assert {t.dtype for t in drawn} <= set(supported_dtypes("cuda:0"))
+    assert any(not t.is_contiguous() for t in drawn)
