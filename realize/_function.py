@@ -68,4 +68,9 @@ def realize(x: Tensor) -> Tensor:
         raise TypeError(f"realize() expected a torch.Tensor, but got {type(x).__name__}: {x!r:.80}")
     if transforms_active():
         return _RealizeFunction.apply(x)  # type: ignore[no-any-return]
+    if x.requires_grad and x.is_nested and x.layout == torch.strided and torch.is_grad_enabled():
+        # No Python autograd.Function -- so no register_autograd kernel -- can wrap
+        # a strided NestedTensorImpl ("doesn't support sizes"). clone's C++
+        # autograd can, and its backward is the same identity.
+        return x.clone()
     return realize_op(x)
