@@ -73,3 +73,19 @@ def test_latency_against_clone_and_the_test_op() -> None:
 def test_other_suites_are_ignored() -> None:
     other = [_bench("clone", 1.0, suite="strategies"), _bench("realize", 9.0, suite="strategies")]
     assert evaluate(other) == []
+
+
+def test_barrier_costs_at_most_one_extra_copy_on_accelerators() -> None:
+    big = 256 * MiB
+
+    def case(impl: str, median: float, device: str = "cuda:0") -> dict[str, Any]:
+        mode = "eager" if impl == "copy_" else "compiled"
+        return _bench(impl, median, device=device, nbytes=big, suite="compiled_barrier", mode=mode)
+
+    base = [case("fused", 1.0), case("copy_", 1.0), case("fallback", 3.0)]
+    assert _only(evaluate([*base, case("realize", 2.05)])).status == "ok"
+    missed = _only(evaluate([*base, case("realize", 2.3)]))
+    assert missed.status == "MISS" and missed.value is not None and abs(missed.value - 1.3) < 1e-9
+    cpu = [case(i, m, device="cpu") for i, m in (("fused", 1), ("copy_", 1), ("realize", 9))]
+    assert evaluate(cpu) == []  # not a CPU goal: fresh-page faults dominate there
+    assert _only(evaluate([case("fused", 1.0), case("realize", 2.0)])).status == "n/a"
