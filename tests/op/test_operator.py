@@ -13,6 +13,7 @@ import torch
 
 import realize
 from realize import realize_op
+from realize.testing import bit_view
 
 OPCHECK_TESTS = (
     "test_schema",
@@ -21,11 +22,6 @@ OPCHECK_TESTS = (
     "test_aot_dispatch_static",
     "test_aot_dispatch_dynamic",
 )
-
-
-def _bits(t: torch.Tensor) -> torch.Tensor:
-    """The raw bytes of ``t``'s values in logical order, to compare bit for bit."""
-    return t.reshape(-1).contiguous().view(torch.uint8)
 
 
 def _cpu_inputs() -> dict[str, torch.Tensor]:
@@ -142,7 +138,7 @@ def test_matches_clone(name: str, impl, device: str) -> None:
     assert got.storage_offset() == expected.storage_offset()
     assert got.requires_grad == expected.requires_grad
     assert got.device == x.device
-    assert torch.equal(_bits(got.detach()), _bits(expected.detach()))
+    assert torch.equal(bit_view(got), bit_view(expected))
     if x.numel():  # an empty tensor has no memory to share
         assert got.untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
 

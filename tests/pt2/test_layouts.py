@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from realize import realize_op
+from realize.testing import bit_view
 
 
 def _dense() -> Tensor:
@@ -59,7 +60,8 @@ CASES: dict[str, Callable[[], Tensor]] = {
 
 def _bits_equal(got: Tensor, want: Tensor) -> None:
     __tracebackhide__ = True
-    torch.testing.assert_close(got, want, rtol=0, atol=0, equal_nan=True)
+    assert (got.dtype, got.shape) == (want.dtype, want.shape)
+    assert torch.equal(bit_view(got), bit_view(want)), f"{got} is not bitwise {want}"
 
 
 def _parts(t: Tensor) -> list[Tensor]:
