@@ -7,7 +7,7 @@ device mesh, and run locally with no communication.
 
 The rule is registered when ``torch.distributed.tensor`` is imported (importing
 it ourselves would cost about a second on ``import realize``), see
-``realize._import_hook``. Two routes, tried in order:
+``_realize_hooks.when_imported``. Two routes, tried in order:
 
 1. Private: the sharding propagator's own strategy for ``aten.clone.default``
    (``DTensor._op_dispatcher.sharding_propagator.op_strategy_funcs``) is
@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from realize._import_hook import when_imported
+from _realize_hooks import when_imported
 from realize._op import realize_op
 
 __all__ = ["install", "route"]
@@ -47,7 +47,12 @@ def route() -> str:
 
 def install() -> None:
     """Register the rule as soon as DTensor is imported (now if it is)."""
-    when_imported(DTENSOR_MODULE, _register)
+    when_imported(
+        DTENSOR_MODULE,
+        _register,
+        what="registering the DTensor sharding rule of realize::realize",
+        fallback="realize works on plain tensors; on a DTensor it raises DTensor's own error.",
+    )
 
 
 def _register(dtensor: types.ModuleType) -> None:
@@ -65,7 +70,11 @@ def _register(dtensor: types.ModuleType) -> None:
     except ImportError:
         _route = "none: this torch has no DTensor sharding registration"
         return
-    register_sharding(realize_op)(_same_placements)
+    try:
+        register_sharding(realize_op)(_same_placements)
+    except Exception as err:
+        _route = f"failed: {err!r}"
+        raise  # _realize_hooks warns once and keeps the user's import intact
     _route = "register_sharding"
 
 

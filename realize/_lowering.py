@@ -34,7 +34,7 @@ still correct, just with the Python overhead.
 Two traps are handled here:
 
 * Import cost: ``torch._inductor.lowering`` takes seconds to import, so nothing
-  is imported until the user's program imports it (``realize._import_hook``).
+  is imported until the user's program imports it (``_realize_hooks.when_imported``).
   Every Inductor compile imports it before lowering, so the registration always
   precedes the first lowering and the first cache lookup.
 * FX graph cache: the cache keys on the graph and the Inductor config, not on the
@@ -61,7 +61,7 @@ from typing import Any
 
 import torch
 
-from realize._import_hook import when_imported
+from _realize_hooks import when_imported
 from realize._op import realize_op
 
 __all__ = ["CACHE_KEY_NAME", "LOWERING_ID", "install", "status"]
@@ -95,7 +95,12 @@ def status() -> str:
 
 def install() -> None:
     """Register the lowering as soon as Inductor's lowering table exists (now if it does)."""
-    when_imported(INDUCTOR_LOWERING_MODULE, _register)
+    when_imported(
+        INDUCTOR_LOWERING_MODULE,
+        _register,
+        what="registering the Inductor lowering of realize::realize",
+        fallback="torch.compile will call the operator as a fallback kernel (correct, slower).",
+    )
 
 
 def _torch_version() -> tuple[int, int]:
@@ -125,7 +130,7 @@ def _register(lowering: types.ModuleType) -> None:
     try:
         handlers = _resolve(lowering)
         lowering.register_lowering(realize_op, type_promotion_kind=None)(_make_lowering(*handlers))
-    except (AttributeError, ImportError, TypeError, ValueError) as exc:
+    except Exception as exc:  # whatever a future torch raises, never break its import
         _status = f"unsupported: {exc}"
         _record_in_cache_key("fallback:unsupported")
         warnings.warn(

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from torch import Tensor
 
+from realize.strategies import dtypes, tensors
 from realize.testing import assert_clone_semantics, assert_identity_backward, assert_independent
-from strategies import dtypes, tensors
 from tests.properties._corpus import (
     carries_grad,
     clonable_dtypes,

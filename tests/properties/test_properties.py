@@ -16,8 +16,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from realize.strategies import tensors
 from realize.testing import assert_gradcheck
-from strategies import tensors
 from tests.properties._checks import check_input, inputs
 
 

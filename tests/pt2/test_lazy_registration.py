@@ -115,20 +115,21 @@ def test_cache_entry_without_lowering_is_not_served_with_it() -> None:
 def test_when_imported_runs_after_the_module_body_or_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from realize import _import_hook
-    from realize._import_hook import when_imported
+    import _realize_hooks
+    from _realize_hooks import when_imported
 
     (tmp_path / "realize_hook_probe.py").write_text("VALUE = 42\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "realize_hook_probe", raising=False)
     seen: list[tuple[str, int]] = []
 
-    when_imported("realize_hook_probe", lambda m: seen.append(("deferred", m.VALUE)))
+    hook = {"what": "probe", "fallback": "nothing."}
+    when_imported("realize_hook_probe", lambda m: seen.append(("deferred", m.VALUE)), **hook)
     assert seen == []  # nothing imported on our side
     assert "realize_hook_probe" not in sys.modules
     import realize_hook_probe  # type: ignore[import-not-found]  # noqa: F401
 
     assert seen == [("deferred", 42)]  # after the body ran: VALUE exists
-    when_imported("realize_hook_probe", lambda m: seen.append(("at once", m.VALUE)))
+    when_imported("realize_hook_probe", lambda m: seen.append(("at once", m.VALUE)), **hook)
     assert seen == [("deferred", 42), ("at once", 42)]
-    assert "realize_hook_probe" not in _import_hook._pending  # one shot
+    assert "realize_hook_probe" not in _realize_hooks._pending  # one shot

@@ -14,7 +14,7 @@ from hypothesis.strategies import SearchStrategy
 #: Whether ``import hypothesis`` runs this package's plugin in this interpreter
 #: (the package is installed, e.g. ``python -m pip install -e .``, and plugins on).
 PLUGIN_INSTALLED = not os.environ.get("HYPOTHESIS_NO_PLUGINS") and any(
-    ep.value == "strategies._hypothesis_plugin:_hypothesis_setup_hook"
+    ep.value == "_realize_hooks:hypothesis_setup_hook"
     for ep in importlib.metadata.entry_points(group="hypothesis")
 )
 

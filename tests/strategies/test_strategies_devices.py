@@ -12,7 +12,7 @@ import torch
 from hypothesis.errors import InvalidArgument
 from strategy_helpers import PLUGIN_INSTALLED, sample
 
-from strategies import available_devices, devices, tensors
+from realize.strategies import available_devices, devices, tensors
 
 ENV = "REALIZE_DEVICES"
 
@@ -43,8 +43,8 @@ def test_imports_are_lazy_and_never_initialise_cuda() -> None:
         stages = ["torch" in sys.modules]
         import torch
         stages.append(repr(st.from_type(torch.Tensor)))
-        import strategies
-        from strategies import tensors, devices, dtypes, shapes
+        import realize.strategies
+        from realize.strategies import tensors, devices, dtypes, shapes
         s = tensors(device=devices(), dtype=dtypes(), shape=shapes())
         repr(s)
         stages.append(torch.cuda.is_initialized())
@@ -114,7 +114,7 @@ def test_drawn_tensors_live_on_each_available_device() -> None:
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_tensors_are_drawn() -> None:
-    from strategies import supported_dtypes
+    from realize.strategies import supported_dtypes
 
     drawn = sample(tensors(device="cuda:0"), 60)
     assert all(t.device == torch.device("cuda", 0) for t in drawn)

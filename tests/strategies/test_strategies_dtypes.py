@@ -10,7 +10,7 @@ from hypothesis import find
 from hypothesis.errors import InvalidArgument
 from strategy_helpers import FIND, sample
 
-from strategies import KINDS, dtypes, supported_dtypes
+from realize.strategies import KINDS, dtypes, supported_dtypes
 
 EXPECTED_CPU = [
     "bool",

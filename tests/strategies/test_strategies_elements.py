@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from strategy_helpers import SAMPLE, bits, is_subnormal, sample
 
-from strategies import from_dtype, shapes, supported_dtypes, tensors
-from strategies._elements import FloatCodec, codec_for
+from realize.strategies import from_dtype, shapes, supported_dtypes, tensors
+from realize.strategies._elements import FloatCodec, codec_for
 
 ALL = supported_dtypes("cpu")
 FLOATS = [d for d in ALL if d.is_floating_point]

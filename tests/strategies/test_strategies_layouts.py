@@ -11,7 +11,7 @@ import torch
 from hypothesis.errors import InvalidArgument
 from strategy_helpers import classify, covered_positions, sample, storage_elements, word_dtype
 
-from strategies import Layout, layouts, sentinel, tensors
+from realize.strategies import Layout, layouts, sentinel, tensors
 
 OBSERVED = [
     "contiguous",
@@ -44,7 +44,7 @@ def test_every_layout_kind_has_a_healthy_share_of_default_draws(default_draws) -
 
 
 def test_every_dtype_appears_in_default_draws(default_draws) -> None:
-    from strategies import supported_dtypes
+    from realize.strategies import supported_dtypes
 
     assert {t.dtype for t in default_draws} == set(supported_dtypes("cpu"))
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from strategy_helpers import FIND, SAMPLE, sample
 
-from strategies import broadcastable_shapes, mutually_broadcastable_shapes, shapes, tensors
+from realize.strategies import broadcastable_shapes, mutually_broadcastable_shapes, shapes, tensors
 
 
 @settings(SAMPLE, max_examples=100)

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from strategy_helpers import FIND, SAMPLE, bits, sample
 
-from strategies import Layout, _hypothesis_plugin, devices, dtypes, shapes, tensors
+from realize.strategies import Layout, _registration, devices, dtypes, shapes, tensors
 
 # What the entry point does on `import hypothesis` where the package is installed
 # (tested in a subprocess in test_strategies_devices.py); idempotent.
-_hypothesis_plugin.register()
+_registration.register()
 
 
 def _fingerprint(t: torch.Tensor) -> tuple:

@@ -3,7 +3,7 @@
 Modelled on ``hypothesis.extra.numpy``. The main entry point is ``tensors()``::
 
     from hypothesis import given
-    from strategies import tensors
+    from realize.strategies import tensors
 
     @given(tensors())
     def test_clone_is_equal(x):
@@ -25,17 +25,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from strategies._devices import available_devices, devices
-    from strategies._dtypes import KINDS, dtypes, supported_dtypes
-    from strategies._elements import from_dtype, sentinel
-    from strategies._layouts import Layout, layouts
-    from strategies._shapes import (
+    from realize.strategies._devices import available_devices, devices
+    from realize.strategies._dtypes import KINDS, dtypes, supported_dtypes
+    from realize.strategies._elements import from_dtype, sentinel
+    from realize.strategies._layouts import Layout, layouts
+    from realize.strategies._shapes import (
         BroadcastableShapes,
         broadcastable_shapes,
         mutually_broadcastable_shapes,
         shapes,
     )
-    from strategies._tensors import tensors
+    from realize.strategies._tensors import tensors
 
 __all__ = [
     "KINDS",
@@ -75,8 +75,8 @@ _MODULE_OF = {
 def __getattr__(name: str) -> Any:
     module = _MODULE_OF.get(name)
     if module is None:
-        raise AttributeError(f"module 'strategies' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"strategies.{module}"), name)
+        raise AttributeError(f"module 'realize.strategies' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"realize.strategies.{module}"), name)
     globals()[name] = value
     return value
 

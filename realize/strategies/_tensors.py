@@ -17,11 +17,11 @@ from typing import Any
 import torch
 from hypothesis.strategies import SearchStrategy
 
-from strategies import _dtypes
-from strategies._draw import draw_bytes, draw_integer
-from strategies._layouts import Layout, draw_plan
-from strategies._shapes import Shape, check_shape, draw_shape
-from strategies._tensor_args import TensorArgs
+from realize.strategies import _dtypes
+from realize.strategies._draw import draw_bytes, draw_integer
+from realize.strategies._layouts import Layout, draw_plan
+from realize.strategies._shapes import Shape, check_shape, draw_shape
+from realize.strategies._tensor_args import TensorArgs
 
 __all__ = ["TensorStrategy", "tensors"]
 

@@ -23,8 +23,8 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy, sampled_from
 
-from strategies._draw import draw_boolean, draw_integer
-from strategies._elements import Codec, codec_for, sentinel
+from realize.strategies._draw import draw_boolean, draw_integer
+from realize.strategies._elements import Codec, codec_for, sentinel
 
 __all__ = ["Layout", "LayoutPlan", "draw_plan", "layouts", "normalize_layouts"]
 

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from strategies._draw import draw_boolean, draw_integer
-from strategies._validation import check_int, check_type, order_check
+from realize.strategies._draw import draw_boolean, draw_integer
+from realize.strategies._validation import check_int, check_type, order_check
 
 __all__ = [
     "NDIM_MAX",

@@ -15,9 +15,9 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy, booleans
 
-from strategies import _devices, _dtypes
-from strategies._elements import ElementSampler, UserElements, codec_for, sampler_for
-from strategies._layouts import (
+from realize.strategies import _devices, _dtypes
+from realize.strategies._elements import ElementSampler, UserElements, codec_for, sampler_for
+from realize.strategies._layouts import (
     Layout,
     min_side,
     ndim_range,
@@ -26,8 +26,8 @@ from strategies._layouts import (
     supports_ndim,
     weight,
 )
-from strategies._shapes import Shape, ShapeSpec, ShapeStrategy, check_shape
-from strategies._validation import check_strategy
+from realize.strategies._shapes import Shape, ShapeSpec, ShapeStrategy, check_shape
+from realize.strategies._validation import check_strategy
 
 __all__ = ["BOUND_KEYS", "TensorArgs"]
 

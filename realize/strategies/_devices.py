@@ -18,8 +18,8 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from strategies._draw import draw_integer
-from strategies._validation import check_bool
+from realize.strategies._draw import draw_integer
+from realize.strategies._validation import check_bool
 
 __all__ = [
     "ENV_VAR",

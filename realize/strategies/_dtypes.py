@@ -19,9 +19,9 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from strategies import _devices
-from strategies._draw import draw_integer
-from strategies._validation import check_members, check_type
+from realize.strategies import _devices
+from realize.strategies._draw import draw_integer
+from realize.strategies._validation import check_members, check_type
 
 __all__ = [
     "KINDS",

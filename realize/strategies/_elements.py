@@ -35,9 +35,9 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from strategies._draw import draw_boolean, draw_bytes, draw_float, draw_integer
-from strategies._dtypes import check_dtype, kind_of
-from strategies._validation import check_bool, check_number
+from realize.strategies._draw import draw_boolean, draw_bytes, draw_float, draw_integer
+from realize.strategies._dtypes import check_dtype, kind_of
+from realize.strategies._validation import check_bool, check_number
 
 __all__ = [
     "Codec",

@@ -1,0 +1,151 @@
+"""realize's import-time hooks: standard library only, safe to import anywhere.
+
+Two things must happen at import time without costing a torch import:
+
+* **Hypothesis's entry point** (``hypothesis_setup_hook``, named in
+  ``[project.entry-points.hypothesis]``): Hypothesis calls it on ``import
+  hypothesis`` in every environment where realize is installed. It registers
+  ``st.from_type(torch.Tensor)`` and torch's RNG -- at once if torch is already
+  imported, else right after the user's program imports torch.
+* **Deferred registrations** (:func:`when_imported`): realize's Inductor
+  lowering and DTensor sharding rule target modules that take seconds to
+  import, so they run when the user's program imports those modules.
+
+This module is top level, under a name no other project uses, so that
+Hypothesis's entry-point loader (which does not catch errors) can never pick up
+somebody else's module; it must not import ``realize`` (that imports torch).
+
+A hook never breaks the importer: whatever a callback raises is caught, reported
+once as a ``RuntimeWarning`` that says what failed and what still works, and
+kept in :func:`failures`.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import threading
+import types
+import warnings
+from collections.abc import Callable, Sequence
+
+__all__ = ["failures", "hypothesis_setup_hook", "when_imported"]
+
+Callback = Callable[[types.ModuleType], None]
+
+_lock = threading.RLock()
+_pending: dict[str, list[tuple[Callback, str]]] = {}
+_failures: dict[str, str] = {}
+
+
+def failures() -> dict[str, str]:
+    """``{what: repr(error)}`` for every hook callback that raised, in this process."""
+    return dict(_failures)
+
+
+def when_imported(name: str, callback: Callback, *, what: str, fallback: str) -> None:
+    """Call ``callback(module)`` once module ``name`` is imported (now if it already is).
+
+    ``what`` names the registration ("the Inductor lowering of realize::realize")
+    and ``fallback`` says what still works if it fails; both go into the warning.
+    The callback's exceptions never reach the importer.
+    """
+    with _lock:
+        module = sys.modules.get(name)
+        if module is None:
+            _pending.setdefault(name, []).append((_guarded(callback, what, fallback), what))
+            if _FINDER not in sys.meta_path:
+                sys.meta_path.insert(0, _FINDER)
+            return
+    _guarded(callback, what, fallback)(module)
+
+
+def _guarded(callback: Callback, what: str, fallback: str) -> Callback:
+    def run(module: types.ModuleType) -> None:
+        try:
+            callback(module)
+        except Exception as err:  # a hook must never break the user's import
+            _failures[what] = repr(err)
+            warnings.warn(
+                f"realize: {what} failed on import of {module.__name__} ({err!r}); "
+                f"{fallback} Please report this with your torch version.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+    return run
+
+
+def _run_callbacks(module: types.ModuleType) -> None:
+    with _lock:
+        callbacks = _pending.pop(module.__name__, [])
+        if not _pending and _FINDER in sys.meta_path:
+            sys.meta_path.remove(_FINDER)
+    for callback, _ in callbacks:
+        callback(module)
+
+
+class _PostImportFinder(importlib.abc.MetaPathFinder):
+    """Finds nothing itself; wraps the real loader of a watched module."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in _pending:
+            return None
+        for finder in sys.meta_path:
+            if finder is self:
+                continue
+            find_spec = getattr(finder, "find_spec", None)
+            if find_spec is None:
+                continue
+            try:
+                spec = find_spec(fullname, path, target)
+            except Exception:  # another finder's problem: let the import machinery see it
+                return None
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        exec_module = getattr(loader, "exec_module", None)
+        if loader is None or exec_module is None:
+            return None  # an old-style loader: the callback will not run, nothing breaks
+
+        def exec_and_notify(module: types.ModuleType) -> None:
+            exec_module(module)
+            _run_callbacks(module)
+
+        # The loader instance belongs to this one spec (``FileFinder`` makes a
+        # new one per module), so shadowing its method is local to this import.
+        loader.exec_module = exec_and_notify  # type: ignore[method-assign]
+        return spec
+
+
+_FINDER = _PostImportFinder()
+
+
+def _register_strategies(_torch: types.ModuleType) -> None:
+    from realize.strategies._registration import register
+
+    register()
+
+
+def hypothesis_setup_hook() -> None:
+    """Hypothesis's entry point: register torch strategies once torch is imported."""
+    try:
+        if "torch" not in sys.modules and importlib.util.find_spec("torch") is None:
+            return  # Hypothesis without torch: nothing to register
+        when_imported(
+            "torch",
+            _register_strategies,
+            what="registering st.from_type(torch.Tensor) and torch's RNG with Hypothesis",
+            fallback="realize.strategies.tensors() and the rest still work when called directly.",
+        )
+    except Exception as err:  # pragma: no cover - must never break `import hypothesis`
+        warnings.warn(f"realize's Hypothesis plugin failed: {err!r}", RuntimeWarning, stacklevel=2)
