@@ -236,7 +236,7 @@ def plot_strategies(rows: list[tuple[str, str, float]], out: Path) -> list[Path]
     ax.legend(fontsize=8)
     ax.set_title("Generating tensors: realize's strategies against hypothesis.extra.numpy")
     fig.tight_layout()
-    path = out / "realize.strategies.png"
+    path = out / "strategies.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return [path]

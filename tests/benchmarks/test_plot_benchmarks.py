@@ -46,9 +46,7 @@ def _synthetic() -> dict[str, Any]:
                 benchmarks.append(_copy(device, impl, nbytes, median, **info))
     benchmarks.append(_copy("cpu", "realize", 4 * KiB, 1e-6, mode="compiled"))
     for case, rates in (("floats 10x10", (4000.0, 1000.0)), ("1000x1000", (50.0, 10.0))):
-        for impl, rate in zip(
-            ("realize.strategies.tensors", "hypothesis.extra.numpy"), rates, strict=True
-        ):
+        for impl, rate in zip(("strategies.tensors", "hypothesis.extra.numpy"), rates, strict=True):
             benchmarks.append(
                 {
                     "name": f"test_draw[{impl}]",
@@ -74,7 +72,7 @@ def test_renders_charts_and_tables(
 
     assert tool.main([str(source), "--out", str(out), "--tables"]) == 0
 
-    expected = {"bandwidth-cpu.png", "bandwidth-cuda0.png", "realize.strategies.png"}
+    expected = {"bandwidth-cpu.png", "bandwidth-cuda0.png", "strategies.png"}
     assert {p.name for p in out.iterdir()} == expected
     for name in expected:
         data = (out / name).read_bytes()
