@@ -1,15 +1,17 @@
-"""realize: ``clone`` done right, and a materialisation point for ``torch.compile``.
+"""realize: ``clone`` done right, and materialisation points for ``torch.compile``.
 
-``realize.realize(x)`` returns a fresh tensor equal to ``x.clone()`` bit for
-bit, with clone's strides and an identity backward. The operator behind it is
-``torch.ops.realize.realize.default``.
+``realize.realize(x)`` and ``realize.barrier(x)`` return a fresh tensor equal to
+``x.clone()`` bit for bit, with clone's strides and an identity backward. Under
+Inductor, ``realize`` behaves like PyTorch's test op (a buffer before fusion)
+and ``barrier`` is a true fusion barrier. The operators behind them are
+``torch.ops.realize.realize.default`` and ``torch.ops.realize.barrier.default``.
 """
 
 from __future__ import annotations
 
 from realize import _dtensor, _lowering  # noqa: F401  (register on first use of Inductor/DTensor)
-from realize._function import realize
-from realize._op import realize_op
+from realize._functions import barrier, realize
+from realize._ops import barrier_op, realize_op
 
-__all__ = ["realize", "realize_op"]
-__version__ = "0.1.0"
+__all__ = ["barrier", "barrier_op", "realize", "realize_op"]
+__version__ = "0.2.0"

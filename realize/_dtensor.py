@@ -1,6 +1,6 @@
-"""The DTensor sharding rule of ``realize::realize``: shard exactly like ``clone``.
+"""The DTensor sharding rule of ``realize::realize`` and ``realize::barrier``: shard like ``clone``.
 
-``realize`` is ``clone`` with a different compiler meaning, so on a DTensor it
+Both are ``clone`` with a different compiler meaning, so on a DTensor it
 must keep every placement as it is -- ``Shard(d)`` (even or not),
 ``Replicate()``, ``Partial(op)`` for any reduce op, strided shards -- on any
 device mesh, and run locally with no communication.
@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from _realize_hooks import when_imported
-from realize._op import realize_op
+from realize._ops import barrier_op, realize_op
 
 __all__ = ["install", "route"]
 
@@ -50,7 +50,7 @@ def install() -> None:
     when_imported(
         DTENSOR_MODULE,
         _register,
-        what="registering the DTensor sharding rule of realize::realize",
+        what="registering the DTensor sharding rule of realize::realize and realize::barrier",
         fallback="realize works on plain tensors; on a DTensor it raises DTensor's own error.",
     )
 
@@ -60,7 +60,8 @@ def _register(dtensor: types.ModuleType) -> None:
     try:
         propagator = dtensor.DTensor._op_dispatcher.sharding_propagator
         clone_strategy = propagator.op_strategy_funcs[torch.ops.aten.clone.default]
-        propagator.register_op_strategy(realize_op, clone_strategy)
+        for op in (realize_op, barrier_op):
+            propagator.register_op_strategy(op, clone_strategy)
         _route = "clone-strategy"
         return
     except (AttributeError, KeyError, TypeError):
@@ -71,7 +72,8 @@ def _register(dtensor: types.ModuleType) -> None:
         _route = "none: this torch has no DTensor sharding registration"
         return
     try:
-        register_sharding(realize_op)(_same_placements)
+        for op in (realize_op, barrier_op):
+            register_sharding(op)(_same_placements)
     except Exception as err:
         _route = f"failed: {err!r}"
         raise  # _realize_hooks warns once and keeps the user's import intact

@@ -1,13 +1,14 @@
-"""The Inductor lowering of ``realize::realize``: a true fusion barrier.
+"""The Inductor lowerings of ``realize::realize`` and ``realize::barrier``.
 
-Why not PyTorch's own test op? ``_inductor_test.realize`` lowers to
-``x.realize(); return clone(x)``: the producer becomes a buffer, but the
-scheduler then fuses producer and consumer back into one kernel and the buffer
-disappears, so ``realize(x.sin()).cos()`` compiles exactly like
-``x.sin().cos()``. An operator without any lowering is no better: it becomes a
-Python fallback kernel.
+``realize``: exactly what PyTorch's test op ``_inductor_test.realize`` lowers to
+(``torch/_inductor/lowering.py``): ``x.realize(); return clone(x)``, with the
+same ``register_lowering`` defaults. The producer becomes a buffer of its own
+*before fusion* (it counts in ``metrics.ir_nodes_pre_fusion``), and the
+scheduler is then free to fuse it with its consumers -- which is what
+PyTorch's own Inductor tests rely on, so ``from realize import realize`` can
+replace ``from torch._inductor.test_operators import realize`` there.
 
-What this lowering does instead (no fallback, no copy beyond the one buffer):
+``barrier``: a true fusion barrier, no Python fallback, no copy beyond one buffer:
 
 * producer not yet materialised (a pointwise computation Inductor would inline):
   the producer is computed straight into a new buffer -- ``clone`` inlines it --
@@ -18,7 +19,7 @@ What this lowering does instead (no fallback, no copy beyond the one buffer):
   realised where it is and marked the same way; a graph input or constant needs
   nothing, it is materialised already. The result is then a ``clone`` that the
   consumers inline as a plain load, or that is written to a fresh buffer when it
-  is a graph output (``realize`` never aliases its input).
+  is a graph output (``barrier`` never aliases its input).
 
 This module is the only place that touches private Inductor API
 (``torch._inductor.lowering.register_lowering``/``clone``/``fallback_handler``,
@@ -28,7 +29,7 @@ There is no public API for it yet; the replacement would be a public
 ``torch.library.triton_op``/``wrap_triton`` reach Inductor, and they produce an
 opaque kernel instead of a materialisation point). Every name is checked before
 use (the version guard): if one is missing, no lowering is registered, a
-``RuntimeWarning`` says why, and Inductor falls back to calling the operator --
+``RuntimeWarning`` says why, and Inductor falls back to calling the operators --
 still correct, just with the Python overhead.
 
 Two traps are handled here:
@@ -38,16 +39,16 @@ Two traps are handled here:
   Every Inductor compile imports it before lowering, so the registration always
   precedes the first lowering and the first cache lookup.
 * FX graph cache: the cache keys on the graph and the Inductor config, not on the
-  lowering table, so a graph compiled without this lowering would be served
-  again after it is registered. Registration therefore records
-  :data:`LOWERING_ID` (or the reason for the fallback) in
+  lowering table, so a graph compiled without these lowerings would be served
+  again after they are registered. Registration therefore records
+  :data:`LOWERING_ID` (or the reason for the fallback) for each operator in
   ``torch._inductor.config.unsafe_marked_cacheable_functions``, the documented
   per-custom-op cache-key entry, which every FX graph and AOTAutograd cache key
   includes. Replacing that dict wholesale (instead of adding to it) drops the
-  entry.
+  entries.
 
 ``REALIZE_DISABLE_LOWERING=1`` in the environment skips the registration: the
-operator is then an opaque fallback kernel, useful to compare against.
+operators are then opaque fallback kernels, useful to compare against.
 """
 
 from __future__ import annotations
@@ -62,14 +63,14 @@ from typing import Any
 import torch
 
 from _realize_hooks import when_imported
-from realize._op import realize_op
+from realize._ops import barrier_op, realize_op
 
-__all__ = ["CACHE_KEY_NAME", "LOWERING_ID", "install", "status"]
+__all__ = ["CACHE_KEY_NAMES", "LOWERING_ID", "install", "status"]
 
 INDUCTOR_LOWERING_MODULE = "torch._inductor.lowering"
 DISABLE_ENV = "REALIZE_DISABLE_LOWERING"
-# The entry this module owns in ``torch._inductor.config.unsafe_marked_cacheable_functions``.
-CACHE_KEY_NAME = "torch.ops.realize.realize"
+# The entries this module owns in ``torch._inductor.config.unsafe_marked_cacheable_functions``.
+CACHE_KEY_NAMES = ("torch.ops.realize.realize", "torch.ops.realize.barrier")
 
 
 def _source_digest() -> str:
@@ -80,7 +81,7 @@ def _source_digest() -> str:
 
 
 # Changes whenever this file changes, so an edited lowering never meets old cache entries.
-LOWERING_ID = "barrier:" + _source_digest()
+LOWERING_ID = "lowering:" + _source_digest()
 # Oldest torch whose Inductor has every name used below (``no_fuse_buffer_names``
 # arrived with the comm lowerings); tested on 2.11 and 2.13.
 MIN_TORCH = (2, 4)
@@ -115,7 +116,8 @@ def _record_in_cache_key(value: str) -> None:
     if not isinstance(current, dict):  # torch < 2.8: no keyed entry to put it in
         return
     marked = dict(current)
-    marked[CACHE_KEY_NAME] = value
+    for name in CACHE_KEY_NAMES:
+        marked[name] = value
     config.unsafe_marked_cacheable_functions = marked
 
 
@@ -128,15 +130,19 @@ def _register(lowering: types.ModuleType) -> None:
         _record_in_cache_key("fallback:disabled")
         return
     try:
-        handlers = _resolve(lowering)
-        lowering.register_lowering(realize_op, type_promotion_kind=None)(_make_lowering(*handlers))
+        ir, V, clone, fallback_handler = _resolve(lowering)
+        # realize: the seed's lowering, registered with the seed's defaults.
+        lowering.register_lowering(realize_op)(_make_realize_lowering(clone))
+        lowering.register_lowering(barrier_op, type_promotion_kind=None)(
+            _make_barrier_lowering(ir, V, clone, fallback_handler)
+        )
     except Exception as exc:  # whatever a future torch raises, never break its import
         _status = f"unsupported: {exc}"
         _record_in_cache_key("fallback:unsupported")
         warnings.warn(
             f"realize: no Inductor lowering on torch {torch.__version__} ({exc}); "
-            "torch.compile will call realize::realize as a fallback kernel, which is "
-            "correct but slower. Please report this with your torch version.",
+            "torch.compile will call realize::realize and realize::barrier as fallback "
+            "kernels, which is correct but slower. Please report this with your torch version.",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -169,7 +175,16 @@ def _resolve(lowering: types.ModuleType) -> tuple[Any, ...]:
     return ir, V, lowering.clone, lowering.fallback_handler
 
 
-def _make_lowering(ir: Any, V: Any, clone: Any, fallback_handler: Any) -> Any:
+def _make_realize_lowering(clone: Any) -> Any:
+    def realize_lowering(x: Any) -> Any:
+        # Word for word the lowering of torch.ops._inductor_test.realize.
+        x.realize()
+        return clone(x)
+
+    return realize_lowering
+
+
+def _make_barrier_lowering(ir: Any, V: Any, clone: Any, fallback_handler: Any) -> Any:
     def storage_of(x: Any) -> Any:
         """The ``StorageBox`` behind ``x`` and its views, or None for a realised view."""
         node = x
@@ -191,11 +206,11 @@ def _make_lowering(ir: Any, V: Any, clone: Any, fallback_handler: Any) -> Any:
             node = node.data
         return node.get_name()  # type: ignore[no-any-return]
 
-    def realize_lowering(x: Any) -> Any:
+    def barrier_lowering(x: Any) -> Any:
         graph = V.graph
         no_fuse = getattr(graph, "no_fuse_buffer_names", None)
         if no_fuse is None:  # an Inductor without the knob: keep the operator opaque
-            return fallback_handler(realize_op, add_to_fallback_set=False)(x)
+            return fallback_handler(barrier_op, add_to_fallback_set=False)(x)
         storage = storage_of(x)
         if storage is not None and isinstance(storage.data, ir.Pointwise):
             # The producer is still an inlinable computation: compute it into
@@ -212,7 +227,7 @@ def _make_lowering(ir: Any, V: Any, clone: Any, fallback_handler: Any) -> Any:
             no_fuse.add(name)
         return clone(x)
 
-    return realize_lowering
+    return barrier_lowering
 
 
 install()

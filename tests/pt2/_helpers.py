@@ -67,12 +67,15 @@ def compile_and_inspect(
 
 
 def calls_operator_at_runtime(code: str) -> bool:
-    """True when Inductor's output code calls realize::realize (a fallback kernel).
+    """True when Inductor's output code calls realize::realize or ::barrier (a fallback kernel).
 
     Comments are skipped: Inductor annotates kernels with the ATen ops they came
-    from (``# ... Original ATen: [aten.sin, realize.realize]``).
+    from (``# ... Original ATen: [aten.sin, realize.barrier]``).
     """
-    return any("realize.realize" in line.split("#", 1)[0] for line in code.splitlines())
+    return any(
+        re.search(r"realize\.(realize|barrier)", line.split("#", 1)[0])
+        for line in code.splitlines()
+    )
 
 
 def allocations(code: str) -> int:

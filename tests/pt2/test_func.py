@@ -1,10 +1,12 @@
-"""torch.func transforms of ``realize.realize`` are exactly those of the identity.
+"""torch.func transforms of realize's functions and bare operators: exact, or a clear error.
 
 The oracle is ``torch.clone`` under the same transform (its derivative is the
 identity too) or the incoming tangent/cotangent itself; every comparison is
-bitwise. The last tests pin down what the bare operator does under the same
-transforms (PyTorch limitations of ``register_autograd`` operators), which the
-README documents.
+bitwise. ``realize.realize`` and ``realize.barrier`` are exact under every
+transform, nested ones included. The bare operators are exact under every
+single-level transform and plain forward AD; under nested differentiating
+transforms they raise an error that names the function to call instead --
+never a silent zero or a dropped tangent.
 """
 
 from __future__ import annotations
@@ -20,8 +22,15 @@ from torch import Tensor, func
 
 import realize
 
-R = realize.realize
-OP = torch.ops.realize.realize.default
+FUNCTIONS = [
+    pytest.param(realize.realize, id="realize"),
+    pytest.param(realize.barrier, id="barrier"),
+]
+BARE = [
+    pytest.param(torch.ops.realize.realize.default, id="realize-op"),
+    pytest.param(torch.ops.realize.barrier.default, id="barrier-op"),
+]
+Fn = Callable[[Tensor], Tensor]
 
 
 @st.composite
@@ -38,8 +47,9 @@ def _exact(got: Tensor, want: Tensor) -> None:
     torch.testing.assert_close(got, want, rtol=0, atol=0)
 
 
-@given(_tensor_pairs())
-def test_grad_and_vjp(pair: tuple[Tensor, Tensor]) -> None:
+@pytest.mark.parametrize("R", FUNCTIONS + BARE)
+@given(pair=_tensor_pairs())
+def test_grad_and_vjp(R: Fn, pair: tuple[Tensor, Tensor]) -> None:
     x, w = pair
     _exact(func.grad(lambda t: (R(t) * w).sum())(x), w)
     out, vjp_fn = func.vjp(R, x)
@@ -48,8 +58,9 @@ def test_grad_and_vjp(pair: tuple[Tensor, Tensor]) -> None:
     _exact(cotangent, w)
 
 
-@given(_tensor_pairs())
-def test_jvp_and_forward_ad(pair: tuple[Tensor, Tensor]) -> None:
+@pytest.mark.parametrize("R", FUNCTIONS + BARE)
+@given(pair=_tensor_pairs())
+def test_jvp_and_forward_ad(R: Fn, pair: tuple[Tensor, Tensor]) -> None:
     x, t = pair
     out, tangent = func.jvp(R, (x,), (t,))
     _exact(out, x.clone())
@@ -57,24 +68,64 @@ def test_jvp_and_forward_ad(pair: tuple[Tensor, Tensor]) -> None:
     with fwAD.dual_level():
         dual_out = fwAD.unpack_dual(R(fwAD.make_dual(x, t)))
         _exact(dual_out.primal, x)
-        assert dual_out.tangent is not None
+        assert dual_out.tangent is not None, "the tangent was dropped"
         _exact(dual_out.tangent, t)
+        # clone's tangent is a fresh tensor: updating it never touches the input's.
+        assert dual_out.tangent.data_ptr() != t.data_ptr()
 
 
-@given(_tensor_pairs())
-def test_jacobians_and_hessian(pair: tuple[Tensor, Tensor]) -> None:
-    x, w = pair
+@pytest.mark.parametrize("R", FUNCTIONS + BARE)
+@given(pair=_tensor_pairs())
+def test_jacobians(R: Fn, pair: tuple[Tensor, Tensor]) -> None:
+    x, _ = pair
     _exact(func.jacrev(R)(x), func.jacrev(torch.clone)(x))
     _exact(func.jacfwd(R)(x), func.jacfwd(torch.clone)(x))
+
+
+NESTED = {
+    "hessian": lambda f, x, w: func.hessian(f)(x),
+    "jacfwd(jacrev)": lambda f, x, w: func.jacfwd(func.jacrev(f))(x),
+    "jacrev(jacrev)": lambda f, x, w: func.jacrev(func.jacrev(f))(x),
+    "grad(grad)": lambda f, x, w: func.grad(lambda t: (func.grad(f)(t) * w).sum())(x),
+    "jvp(grad)": lambda f, x, w: func.jvp(func.grad(f), (x,), (w,))[1],
+    "vmap(hessian)": lambda f, x, w: func.vmap(func.hessian(f))(x.unsqueeze(0).expand(2, -1)),
+}
+
+
+@pytest.mark.parametrize("nest", NESTED)
+@pytest.mark.parametrize("R", FUNCTIONS)
+@given(pair=_tensor_pairs())
+def test_nested_transforms_of_the_functions(R: Fn, nest: str, pair: tuple[Tensor, Tensor]) -> None:
+    x, w = pair
+    x, w = x.flatten(), w.flatten()
 
     def energy(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
         return lambda t: (w * fn(t) ** 3).sum()
 
-    _exact(func.hessian(energy(R))(x), func.hessian(energy(torch.clone))(x))
+    _exact(NESTED[nest](energy(R), x, w), NESTED[nest](energy(torch.clone), x, w))
 
 
-@given(_tensor_pairs())
-def test_vmap_and_vmap_of_grad(pair: tuple[Tensor, Tensor]) -> None:
+@pytest.mark.parametrize("nest", NESTED)
+@pytest.mark.parametrize("op", BARE)
+def test_bare_operators_refuse_nested_transforms_clearly(op: Fn, nest: str) -> None:
+    # PyTorch runs an operator's autograd kernel after functorch has unwrapped the
+    # innermost level: an answer here would silently lose the outer derivatives.
+    x = torch.arange(1.0, 4.0, dtype=torch.float64)
+    name = op.name().split("::")[1]  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError, match=rf"nested differentiating.*realize\.{name}\(x\)"):
+        NESTED[nest](lambda t: (op(t) ** 3).sum(), x, torch.ones_like(x))
+
+
+@pytest.mark.parametrize("op", BARE)
+def test_bare_operators_refuse_grad_inside_forward_ad(op: Fn) -> None:
+    x = torch.arange(1.0, 4.0, dtype=torch.float64)
+    with fwAD.dual_level(), pytest.raises(RuntimeError, match="nested differentiating"):
+        func.grad(lambda t: op(t).sum())(fwAD.make_dual(x, torch.ones_like(x)))
+
+
+@pytest.mark.parametrize("R", FUNCTIONS + BARE)
+@given(pair=_tensor_pairs())
+def test_vmap_and_vmap_of_grad(R: Fn, pair: tuple[Tensor, Tensor]) -> None:
     x, w = pair
     batched = func.vmap(R)(x)
     _exact(batched, x.clone())
@@ -85,39 +136,15 @@ def test_vmap_and_vmap_of_grad(pair: tuple[Tensor, Tensor]) -> None:
     _exact(per_sample, 2 * w * x)
 
 
-# --- the bare operator (documented in the README) -----------------------------------
+# --- the bare operators outside transforms ------------------------------------------
 
 
-def test_bare_operator_eager_autograd_and_vmap_are_exact() -> None:
+@pytest.mark.parametrize("op", BARE)
+def test_bare_operator_eager_autograd_double_backward_and_vmap_are_exact(op: Fn) -> None:
     x = torch.arange(6.0, dtype=torch.float64).reshape(2, 3).requires_grad_(True)
-    g = torch.full((2, 3), 0.25, dtype=torch.float64)
-    OP(x).backward(g)
-    assert x.grad is not None
-    _exact(x.grad, g)
-    _exact(func.vmap(OP)(x.detach()), x.detach())
-
-
-@pytest.mark.parametrize(
-    "transform",
-    [
-        pytest.param(lambda x: func.grad(lambda t: OP(t).sum())(x), id="grad"),
-        pytest.param(lambda x: func.vjp(OP, x), id="vjp"),
-        pytest.param(lambda x: func.jacrev(OP)(x), id="jacrev"),
-        pytest.param(lambda x: func.hessian(lambda t: OP(t).sum())(x), id="hessian"),
-    ],
-)
-def test_bare_operator_refuses_reverse_mode_transforms(transform: Callable) -> None:
-    # PyTorch: an operator whose autograd comes from register_autograd cannot be
-    # differentiated by functorch's reverse mode ("must override the
-    # setup_context staticmethod"). realize.realize routes around it.
-    with pytest.raises(RuntimeError, match="setup_context"):
-        transform(torch.ones(3, dtype=torch.float64))
-
-
-def test_bare_operator_drops_forward_mode_tangents() -> None:
-    # PyTorch: such an operator has no forward-mode formula; jvp sees a zero
-    # tangent and plain forward AD loses it, without an error.
-    x, t = torch.ones(3, dtype=torch.float64), torch.full((3,), 2.0, dtype=torch.float64)
-    _exact(func.jvp(OP, (x,), (t,))[1], torch.zeros(3, dtype=torch.float64))
-    with fwAD.dual_level():
-        assert fwAD.unpack_dual(OP(fwAD.make_dual(x, t))).tangent is None
+    g = torch.full((2, 3), 0.25, dtype=torch.float64).requires_grad_(True)
+    (gx,) = torch.autograd.grad(op(x), x, g, create_graph=True)
+    _exact(gx, g)
+    (ggx,) = torch.autograd.grad(gx.sum(), g)  # double backward: d(grad)/d(grad_output) = 1
+    _exact(ggx, torch.ones(2, 3, dtype=torch.float64))
+    _exact(func.vmap(op)(x.detach()), x.detach())

@@ -1,8 +1,8 @@
-"""realize under Inductor is a true fusion barrier, with no fallback and no extra copy.
+"""barrier under Inductor is a true fusion barrier, with no fallback and no extra copy.
 
-The oracle is Inductor itself: the same graph without ``realize`` (one fused
+The oracle is Inductor itself: the same graph without ``barrier`` (one fused
 kernel) and eager mode (the values). ``x.sin().cos()`` compiles to one kernel;
-``realize(x.sin()).cos()`` must compile to two, the first writing the
+``barrier(x.sin()).cos()`` must compile to two, the first writing the
 intermediate buffer and the second reading it, and never call the operator
 back in Python.
 """
@@ -23,7 +23,7 @@ from tests.pt2._helpers import (
     skip_without_inductor_backend,
 )
 
-R = realize.realize
+R = realize.barrier
 
 
 def test_lowering_is_registered_once_inductor_is_imported() -> None:
@@ -31,10 +31,9 @@ def test_lowering_is_registered_once_inductor_is_imported() -> None:
     from torch._inductor.lowering import lowerings
 
     assert _lowering.status() == "registered"
-    assert realize.realize_op in lowerings
-    assert config.unsafe_marked_cacheable_functions[_lowering.CACHE_KEY_NAME] == (
-        _lowering.LOWERING_ID
-    )
+    assert realize.realize_op in lowerings and realize.barrier_op in lowerings
+    for name in _lowering.CACHE_KEY_NAMES:
+        assert config.unsafe_marked_cacheable_functions[name] == _lowering.LOWERING_ID
 
 
 @pytest.mark.parametrize("compile_device", COMPILE_DEVICES)
