@@ -1,0 +1,114 @@
+"""Compile one graph with PyTorch's test op and with ours, and compare what Inductor made.
+
+``realize.realize`` must be a drop-in for ``torch._inductor.test_operators.realize``:
+on the same graph Inductor must count the same pre-fusion IR nodes, generate the
+same kernels (same count, same source once the op's name is normalised) and
+make the same fusion decisions. ``barrier`` is checked against a different
+oracle: the two halves of the graph compiled separately.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from tests.pt2._helpers import caches_off
+
+
+@contextlib.contextmanager
+def fusion_groups() -> Iterator[list[tuple[frozenset[str], frozenset[str]]]]:
+    """Record, per compiled graph, each final scheduler node's buffers and the no-fuse set.
+
+    Test-only use of Inductor internals (``Scheduler.codegen``, ``V.graph``): the
+    scheduler's final nodes are the fusion decisions, one kernel (or extern call) each.
+    """
+    from torch._inductor.scheduler import Scheduler
+    from torch._inductor.virtualized import V
+
+    groups: list[tuple[frozenset[str], frozenset[str]]] = []
+    original = Scheduler.codegen
+
+    def recording(self: Any) -> None:
+        no_fuse = frozenset(getattr(V.graph, "no_fuse_buffer_names", ()))
+        for node in self.nodes:
+            groups.append((frozenset(node.get_buffer_names()), no_fuse))
+        original(self)
+
+    Scheduler.codegen = recording  # type: ignore[method-assign]
+    try:
+        yield groups
+    finally:
+        Scheduler.codegen = original  # type: ignore[method-assign]
+
+
+def seed_realize() -> Callable[[torch.Tensor], torch.Tensor]:
+    from torch._inductor.test_operators import realize
+
+    return realize  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What Inductor produced for one graph."""
+
+    outputs: Any
+    ir_nodes_pre_fusion: int
+    kernels: int
+    code: str
+
+
+# The seed's op appears as `_inductor_test.realize` / `_inductor_test_realize` in
+# comments and kernel names; ours as `realize.realize` / `realize_realize`.
+_SEED_NAMES = re.compile(r"_inductor_test([._])realize")
+
+
+def normalised(code: str) -> str:
+    code = _SEED_NAMES.sub(r"realize\1realize", code)
+    # Paths of the generated modules and AOT graph ids differ per compile.
+    code = re.sub(r"# AOT ID: \[.*?\]", "# AOT ID: <id>", code)
+    return re.sub(r"/tmp\S*", "<path>", code)
+
+
+def compile_with(fn: Callable[..., Any], *args: Any, dynamic: bool | None = None) -> Compiled:
+    from torch._inductor import metrics
+    from torch._inductor.utils import run_and_get_code
+
+    torch._dynamo.reset()
+    metrics.reset()
+    with caches_off():
+        compiled = torch.compile(fn, fullgraph=True, dynamic=dynamic)
+        out, codes = run_and_get_code(compiled, *args)
+    return Compiled(
+        out, metrics.ir_nodes_pre_fusion, metrics.generated_kernel_count, "\n".join(codes)
+    )
+
+
+def assert_same_as_seed(
+    graph: Callable[[Callable[[torch.Tensor], torch.Tensor]], Callable[..., Any]],
+    *args: Any,
+    ours: Callable[[torch.Tensor], torch.Tensor],
+    dynamic: bool | None = None,
+) -> Compiled:
+    """``graph(R)`` compiled with R = the seed's op and R = ``ours``: same IR, kernels, code."""
+    __tracebackhide__ = True
+    want = compile_with(graph(seed_realize()), *args, dynamic=dynamic)
+    got = compile_with(graph(ours), *args, dynamic=dynamic)
+    assert (got.ir_nodes_pre_fusion, got.kernels) == (want.ir_nodes_pre_fusion, want.kernels), (
+        f"(ir_nodes_pre_fusion, generated_kernel_count)=({got.ir_nodes_pre_fusion}, "
+        f"{got.kernels}), but should be ({want.ir_nodes_pre_fusion}, {want.kernels}) as with "
+        f"the seed's op\n--- ours\n{got.code}\n--- seed\n{want.code}"
+    )
+    assert normalised(got.code) == normalised(want.code), (
+        f"generated code differs from the seed's\n--- ours\n{got.code}\n--- seed\n{want.code}"
+    )
+    flat_got, _ = torch.utils._pytree.tree_flatten(got.outputs)
+    flat_want, _ = torch.utils._pytree.tree_flatten(want.outputs)
+    for g, w in zip(flat_got, flat_want, strict=True):
+        torch.testing.assert_close(g, w, rtol=0, atol=0, equal_nan=True)
+        assert g.stride() == w.stride()
+    return got
