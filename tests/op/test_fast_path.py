@@ -1,10 +1,10 @@
-"""The eager fast path of ``realize.realize`` is invisible.
+"""The eager fast path of ``realize.realize`` and ``realize.barrier`` is invisible.
 
 ``realize.realize`` calls ``Tensor.clone`` directly when nothing can observe the
 call. These tests put an observer in each place one can hide -- a dispatch mode,
 fake tensors, a tensor subclass, a function mode, autograd, functorch, forward
 AD, make_fx, the TorchScript tracer and Dynamo -- and check that each observer
-sees the ``realize::realize`` operator, not ``aten::clone``.
+sees the ``realize::realize`` (``realize::barrier``) operator, not ``aten::clone``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import realize
-from realize import realize_op
+from realize import barrier_op, realize_op
 from realize._fast_path import clone_is_equivalent
 
 
@@ -63,83 +63,103 @@ class LoggingTensor(torch.Tensor):
         return LoggingTensor(out) if isinstance(out, torch.Tensor) else out
 
 
-def test_fast_path_is_taken_when_nothing_observes(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(
+    params=[(realize.realize, realize_op), (realize.barrier, barrier_op)],
+    ids=["realize", "barrier"],
+)
+def fn_and_op(request: pytest.FixtureRequest) -> tuple[Any, Any]:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def fn(fn_and_op: tuple[Any, Any]) -> Any:
+    return fn_and_op[0]
+
+
+@pytest.fixture
+def op(fn_and_op: tuple[Any, Any]) -> Any:
+    return fn_and_op[1]
+
+
+def test_fast_path_is_taken_when_nothing_observes(
+    monkeypatch: pytest.MonkeyPatch, fn: Any, op: Any
+) -> None:
     x = torch.randn(3, 4).t()
     assert clone_is_equivalent(x)
     # Prove the operator is really skipped: make calling it an error.
-    monkeypatch.setattr("realize._functions.realize_op", None)
-    y = realize.realize(x)
+    monkeypatch.setattr(f"realize._functions.{op.name().split('::')[1]}_op", None)
+    y = fn(x)
     assert y.stride() == x.clone().stride() and torch.equal(y, x)
 
 
-def test_dispatch_mode_sees_the_operator() -> None:
+def test_dispatch_mode_sees_the_operator(fn: Any, op: Any) -> None:
     x = torch.randn(4)
     with RecordingMode() as mode:
         assert not clone_is_equivalent(x)
-        realize.realize(x)
-    assert mode.ops == [realize_op]
+        fn(x)
+    assert mode.ops == [op]
 
 
-def test_function_mode_sees_the_operator() -> None:
+def test_function_mode_sees_the_operator(fn: Any, op: Any) -> None:
     x = torch.randn(4)
     with RecordingFunctionMode() as mode:
-        realize.realize(x)
-    assert realize_op in mode.funcs
+        fn(x)
+    assert op in mode.funcs
 
 
-def test_fake_tensor_mode_runs_the_fake_kernel() -> None:
+def test_fake_tensor_mode_runs_the_fake_kernel(fn: Any, op: Any) -> None:
     from torch._subclasses.fake_tensor import FakeTensor, FakeTensorMode
 
     with FakeTensorMode() as fake_mode:
         x = fake_mode.from_tensor(torch.empty(4, 6)).t()
         with RecordingMode() as mode:
-            y = realize.realize(x)
+            y = fn(x)
     assert isinstance(y, FakeTensor)
-    assert mode.ops == [realize_op]
+    assert mode.ops == [op]
     assert y.stride() == (1, 6)
 
 
-def test_tensor_subclass_sees_the_operator() -> None:
+def test_tensor_subclass_sees_the_operator(fn: Any, op: Any) -> None:
     LoggingTensor.seen = []
     x = LoggingTensor(torch.randn(2, 3))
-    y = realize.realize(x)
-    assert LoggingTensor.seen[0] is realize_op
+    y = fn(x)
+    assert LoggingTensor.seen[0] is op
     assert isinstance(y, LoggingTensor) and torch.equal(y.elem, x.elem)  # type: ignore[attr-defined]
 
 
-def test_parameter_takes_the_operator() -> None:
+def test_parameter_takes_the_operator(fn: Any, op: Any) -> None:
     p = torch.nn.Parameter(torch.randn(3))
     assert not clone_is_equivalent(p)
-    y = realize.realize(p)
-    assert type(y.grad_fn).__name__ == "RealizeBackward"  # not CloneBackward0
+    y = fn(p)
+    assert type(y.grad_fn).__name__ == fn.__name__.capitalize() + "Backward"  # not Clone
 
 
-def test_autograd_records_the_operator() -> None:
+def test_autograd_records_the_operator(fn: Any, op: Any) -> None:
     x = torch.randn(3, requires_grad=True)
     assert not clone_is_equivalent(x)
-    y = realize.realize(x)
-    assert type(y.grad_fn).__name__ == "RealizeBackward"  # not CloneBackward0
+    y = fn(x)
+    assert type(y.grad_fn).__name__ == fn.__name__.capitalize() + "Backward"  # not Clone
     with torch.no_grad():
         # Without a graph to record, clone is indistinguishable again.
         assert clone_is_equivalent(x)
-        assert realize.realize(x).grad_fn is None
+        assert fn(x).grad_fn is None
 
 
-def test_make_fx_records_the_operator() -> None:
+def test_make_fx_records_the_operator(fn: Any, op: Any) -> None:
     from torch.fx.experimental.proxy_tensor import make_fx
 
-    gm = make_fx(realize.realize)(torch.randn(3))
+    gm = make_fx(fn)(torch.randn(3))
     targets = [n.target for n in gm.graph.nodes if n.op == "call_function"]
-    assert targets == [realize_op]
+    assert targets == [op]
 
 
-def test_jit_trace_records_the_operator() -> None:
-    traced = torch.jit.trace(realize.realize, (torch.randn(3),))
+def test_jit_trace_records_the_operator(fn: Any, op: Any) -> None:
+    traced = torch.jit.trace(fn, (torch.randn(3),))
     kinds = [n.kind() for n in traced.graph.nodes()]
-    assert "realize::realize" in kinds and "aten::clone" not in kinds
+    assert op.name() in kinds and "aten::clone" not in kinds
 
 
-def test_dynamo_traces_the_operator() -> None:
+def test_dynamo_traces_the_operator(fn: Any, op: Any) -> None:
     graphs: list[torch.fx.GraphModule] = []
 
     def backend(gm: torch.fx.GraphModule, example_inputs: Any) -> Any:
@@ -147,34 +167,34 @@ def test_dynamo_traces_the_operator() -> None:
         return gm.forward
 
     torch._dynamo.reset()
-    compiled = torch.compile(realize.realize, backend=backend, fullgraph=True)
+    compiled = torch.compile(fn, backend=backend, fullgraph=True)
     x = torch.randn(3)
     torch.testing.assert_close(compiled(x), x, rtol=0, atol=0)
     (gm,) = graphs
     targets = [n.target for n in gm.graph.nodes if n.op == "call_function"]
-    assert targets == [realize_op]
+    assert targets == [op]
 
 
-def test_forward_ad_tangent_is_the_identity() -> None:
+def test_forward_ad_tangent_is_the_identity(fn: Any, op: Any) -> None:
     x = torch.randn(3, dtype=torch.float64)
     t = torch.randn(3, dtype=torch.float64)
     with fwAD.dual_level():
         dual = fwAD.make_dual(x, t)
         assert not clone_is_equivalent(dual)
-        out = fwAD.unpack_dual(realize.realize(dual))
+        out = fwAD.unpack_dual(fn(dual))
     torch.testing.assert_close(out.primal, x, rtol=0, atol=0)
     torch.testing.assert_close(out.tangent, t, rtol=0, atol=0)
 
 
-def test_functorch_transforms_run_the_operator() -> None:
+def test_functorch_transforms_run_the_operator(fn: Any, op: Any) -> None:
     seen: list[bool] = []
 
     def f(x: torch.Tensor) -> torch.Tensor:
         seen.append(clone_is_equivalent(x))
-        return realize.realize(x).sum()
+        return fn(x).sum()
 
     x = torch.randn(4)
     torch.testing.assert_close(torch.func.grad(f)(x), torch.ones(4), rtol=0, atol=0)
-    batched = torch.func.vmap(realize.realize)(torch.randn(2, 3).t())
+    batched = torch.func.vmap(fn)(torch.randn(2, 3).t())
     assert batched.shape == (3, 2)
     assert seen == [False]

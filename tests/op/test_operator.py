@@ -12,8 +12,13 @@ import pytest
 import torch
 
 import realize
-from realize import realize_op
+from realize import barrier_op, realize_op
 from realize.testing import bit_view
+
+# Every property holds for both functions and both bare operators.
+IMPLS = [realize.realize, realize_op, realize.barrier, barrier_op]
+IMPL_IDS = ["realize", "realize-op", "barrier", "barrier-op"]
+OPS = pytest.mark.parametrize("op", [realize_op, barrier_op], ids=["realize", "barrier"])
 
 OPCHECK_TESTS = (
     "test_schema",
@@ -74,10 +79,12 @@ def _on(device: str, name: str) -> torch.Tensor:
     return moved.requires_grad_(x.requires_grad)
 
 
-def test_schema_and_tags() -> None:
-    assert str(realize_op._schema) == "realize::realize(Tensor self) -> Tensor"
-    assert torch.Tag.pt2_compliant_tag in realize_op.tags
-    assert realize_op is torch.ops.realize.realize.default
+@OPS
+def test_schema_and_tags(op: torch._ops.OpOverload) -> None:
+    name = op.name().split("::")[1]
+    assert str(op._schema) == f"realize::{name}(Tensor self) -> Tensor"
+    assert torch.Tag.pt2_compliant_tag in op.tags
+    assert op is getattr(torch.ops.realize, name).default
 
 
 @pytest.mark.parametrize(
@@ -107,28 +114,30 @@ def test_schema_and_tags() -> None:
         "AutogradNestedTensor",
     ],
 )
-def test_every_backend_has_a_kernel(key: str) -> None:
-    assert torch._C._dispatch_has_computed_kernel_for_dispatch_key("realize::realize", key)
+@pytest.mark.parametrize("qualname", ["realize::realize", "realize::barrier"])
+def test_every_backend_has_a_kernel(key: str, qualname: str) -> None:
+    assert torch._C._dispatch_has_computed_kernel_for_dispatch_key(qualname, key)
 
 
+@OPS
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", list(CPU_INPUTS))
-def test_opcheck(name: str, device: str) -> None:
+def test_opcheck(name: str, device: str, op: torch._ops.OpOverload) -> None:
     x = _on(device, name)
     if x.dtype.itemsize == 1 and x.is_floating_point():
         # PyTorch's test_schema compares before/after with torch.allclose, which
         # has no float8 kernel. Aliasing and mutation do not depend on the dtype,
         # so the schema check runs on the same bytes viewed as uint8 instead.
-        torch.library.opcheck(realize_op, (x.view(torch.uint8),), test_utils="test_schema")
+        torch.library.opcheck(op, (x.view(torch.uint8),), test_utils="test_schema")
         tests = tuple(t for t in OPCHECK_TESTS if t != "test_schema")
     else:
         tests = OPCHECK_TESTS
-    torch.library.opcheck(realize_op, (x,), test_utils=tests)
+    torch.library.opcheck(op, (x,), test_utils=tests)
 
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", list(CPU_INPUTS))
-@pytest.mark.parametrize("impl", [realize.realize, realize_op], ids=["function", "operator"])
+@pytest.mark.parametrize("impl", IMPLS, ids=IMPL_IDS)
 def test_matches_clone(name: str, impl, device: str) -> None:
     x = _on(device, name)
     expected = x.clone()
@@ -152,7 +161,7 @@ def test_bitwise_negative_zero_and_nan_payloads(device: str) -> None:
         dtype=torch.int64,
     ).to(torch.int32)
     x = patterns.view(torch.float32).to(device)
-    for impl in (realize.realize, realize_op):
+    for impl in IMPLS:
         y = impl(x)
         assert torch.equal(y.view(torch.int32), x.clone().view(torch.int32))
     half = torch.tensor([0x7E01, 0x8000, 0xFC01]).to(torch.int16).view(torch.float16).to(device)
@@ -160,7 +169,7 @@ def test_bitwise_negative_zero_and_nan_payloads(device: str) -> None:
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("impl", [realize.realize, realize_op], ids=["function", "operator"])
+@pytest.mark.parametrize("impl", IMPLS, ids=IMPL_IDS)
 def test_no_shared_memory(impl, device: str) -> None:
     x = torch.arange(12.0, device=device).reshape(3, 4)[:, 1:]
     y = impl(x)
@@ -175,13 +184,13 @@ def test_no_shared_memory(impl, device: str) -> None:
 @pytest.mark.parametrize("device", DEVICES)
 def test_gradcheck_and_gradgradcheck(device: str) -> None:
     for x in (_on(device, "float64_grad"), _on(device, "complex128_grad")):
-        for fn in (realize.realize, realize_op):
+        for fn in IMPLS:
             assert torch.autograd.gradcheck(fn, (x,))
             assert torch.autograd.gradgradcheck(fn, (x,))
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("impl", [realize.realize, realize_op], ids=["function", "operator"])
+@pytest.mark.parametrize("impl", IMPLS, ids=IMPL_IDS)
 def test_backward_is_identity_and_double_backward_exact(impl, device: str) -> None:
     x = torch.randn(3, 4, dtype=torch.float64, device=device, requires_grad=True)
     y = impl(x)
@@ -204,7 +213,7 @@ def test_meta_device_keeps_clone_strides() -> None:
         torch.empty(2, 3, 4, 5, device="meta").to(memory_format=torch.channels_last),
         torch.empty(1, 5, device="meta").expand(3, 5),
     ):
-        for impl in (realize.realize, realize_op):
+        for impl in IMPLS:
             y = impl(x)
             assert y.device.type == "meta"
             assert (y.shape, y.stride(), y.dtype) == (x.shape, x.clone().stride(), x.dtype)
@@ -215,7 +224,7 @@ def test_meta_device_keeps_clone_strides() -> None:
 def test_sparse(layout: str, device: str) -> None:
     dense = torch.tensor([[0.0, 1.5, 0.0], [-0.0, 0.0, 3.0]], device=device)
     x = dense.to_sparse() if layout == "coo" else dense.to_sparse_csr()
-    for impl in (realize.realize, realize_op):
+    for impl in IMPLS:
         y = impl(x)
         assert y.layout == x.layout
         torch.testing.assert_close(y.to_dense(), x.clone().to_dense(), rtol=0, atol=0)
@@ -228,7 +237,7 @@ def test_quantized(device: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         x = torch.quantize_per_tensor(values, 0.1, 3, torch.qint8)
-    for impl in (realize.realize, realize_op):
+    for impl in IMPLS:
         y = impl(x)
         assert y.is_quantized and y.qscheme() == x.qscheme()
         assert (y.q_scale(), y.q_zero_point()) == (x.q_scale(), x.q_zero_point())
@@ -244,7 +253,7 @@ def test_nested_strided_and_jagged(device: str) -> None:
         strided = torch.nested.nested_tensor(parts)
     jagged = torch.nested.nested_tensor(parts, layout=torch.jagged)
     for x in (strided, jagged):
-        for impl in (realize.realize, realize_op):
+        for impl in IMPLS:
             y = impl(x)
             assert y.is_nested and y.layout == x.layout
             for a, b in zip(y.unbind(), x.unbind(), strict=True):
@@ -252,24 +261,28 @@ def test_nested_strided_and_jagged(device: str) -> None:
                 assert a.data_ptr() != b.data_ptr()
 
 
-def test_vmap_rule() -> None:
+@OPS
+def test_vmap_rule(op: torch._ops.OpOverload) -> None:
     x = torch.randn(5, 3, 4)
-    y = torch.vmap(realize_op, in_dims=1)(x)
+    y = torch.vmap(op, in_dims=1)(x)
     torch.testing.assert_close(y, x.movedim(1, 0), rtol=0, atol=0)
     assert y.data_ptr() != x.data_ptr()
 
 
+@pytest.mark.parametrize("fn", [realize.realize, realize.barrier], ids=["realize", "barrier"])
 @pytest.mark.parametrize("bad", [None, 3, [1.0, 2.0], "tensor", 2.5])
-def test_function_rejects_non_tensors(bad: object) -> None:
-    with pytest.raises(TypeError, match=rf"expected a torch.Tensor, but got {type(bad).__name__}"):
-        realize.realize(bad)  # type: ignore[arg-type]
+def test_function_rejects_non_tensors(bad: object, fn) -> None:
+    match = rf"{fn.__name__}\(\) expected a torch.Tensor, but got {type(bad).__name__}"
+    with pytest.raises(TypeError, match=match):
+        fn(bad)
 
 
+@OPS
 @pytest.mark.parametrize("bad", [None, 3, [1.0, 2.0], "tensor"])
-def test_operator_rejects_non_tensors_without_attribute_error(bad: object) -> None:
+def test_operator_rejects_non_tensors_without_attribute_error(bad: object, op) -> None:
     # The schema check rejects most values with a RuntimeError naming the
     # argument; None passes it (an undefined Tensor) and the kernel's own check
     # must turn it into a TypeError, not an AttributeError from ``None.clone``.
     with pytest.raises((TypeError, RuntimeError), match="self") as info:
-        realize_op(bad)  # type: ignore[arg-type]
+        op(bad)
     assert not isinstance(info.value, AttributeError)

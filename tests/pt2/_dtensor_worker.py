@@ -19,6 +19,7 @@ import datetime
 import os
 import sys
 import time
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -38,6 +39,8 @@ from realize import _dtensor
 
 R = realize.realize
 OP = torch.ops.realize.realize.default
+# Both materialisation operators, each through its function and bare: (function, operator).
+PAIRS = ((realize.realize, OP), (realize.barrier, torch.ops.realize.barrier.default))
 
 
 def _make(
@@ -59,10 +62,9 @@ def _check_placements(mesh: object, cases: list[tuple[Placement, ...]], device: 
         for placements in cases:
             d = _make(full, mesh, placements, rank)
             with CommDebugMode() as comm:
-                y = R(d)
-                z = OP(d)
+                outs = [impl(d) for pair in PAIRS for impl in pair]
             assert comm.get_total_counts() == 0, (placements, comm.get_comm_counts())
-            for out in (y, z):
+            for out in outs:
                 assert isinstance(out, DTensor)
                 assert out.placements == d.placements, (placements, out.placements)
                 assert out.shape == d.shape and out.stride() == d.stride()
@@ -77,29 +79,33 @@ def _check_backward(mesh: object, device: str, rank: int) -> None:
     full = torch.arange(35.0, device=device).reshape(5, 7)
     weight = distribute_tensor(full * 0.5 - 3, mesh, [Shard(0)] * mesh.ndim)  # type: ignore[attr-defined]
     grads = []
-    for fn in (R, torch.clone):
+    for fn in (torch.clone, *(impl for pair in PAIRS for impl in pair)):
         d = distribute_tensor(full, mesh, [Shard(0)] * mesh.ndim).requires_grad_(True)  # type: ignore[attr-defined]
         (fn(d) * weight).sum().backward()
         grads.append(d.grad)
-    got, want = grads
-    assert got is not None and want is not None
-    assert got.placements == want.placements, (got.placements, want.placements)
-    torch.testing.assert_close(got.full_tensor(), want.full_tensor(), rtol=0, atol=0)
-    print("ok backward", got.placements, flush=True)
+    want, *got_all = grads
+    assert want is not None
+    for got in got_all:
+        assert got is not None
+        assert got.placements == want.placements, (got.placements, want.placements)
+        torch.testing.assert_close(got.full_tensor(), want.full_tensor(), rtol=0, atol=0)
+    print("ok backward", want.placements, flush=True)
 
 
 def _check_compile(mesh: object, device: str, rank: int, compiler: str) -> None:
     from torch._dynamo.testing import CompileCounterWithBackend
 
-    def f(t: torch.Tensor) -> torch.Tensor:
-        return R(t) * 2
+    for fn, op in PAIRS:
 
-    torch._dynamo.reset()
-    counter = CompileCounterWithBackend(compiler)
-    compiled = torch.compile(f, backend=counter, fullgraph=True)
-    full = torch.arange(35.0, device=device).reshape(5, 7)
-    # One placement only: every new placement is a recompile, seconds each on CPU.
-    for placements in ((Partial("sum"),),):
+        def f(t: torch.Tensor, fn: Any = fn) -> torch.Tensor:
+            return fn(t) * 2
+
+        torch._dynamo.reset()
+        counter = CompileCounterWithBackend(compiler)
+        compiled = torch.compile(f, backend=counter, fullgraph=True)
+        full = torch.arange(35.0, device=device).reshape(5, 7)
+        # One placement only: every new placement is a recompile, seconds each on CPU.
+        placements = (Partial("sum"),)
         d = _make(full, mesh, placements, rank).requires_grad_(True)
         out = compiled(d)
         want = f(_make(full, mesh, placements, rank))
@@ -108,8 +114,8 @@ def _check_compile(mesh: object, device: str, rank: int, compiler: str) -> None:
         out.sum().backward()
         assert d.grad is not None
         torch.testing.assert_close(d.grad.full_tensor(), torch.full_like(full, 2.0), rtol=0, atol=0)
-        print("ok compile", compiler, placements, flush=True)
-    assert any(n.target is OP for gm in counter.graphs for n in gm.graph.nodes)
+        assert any(n.target is op for gm in counter.graphs for n in gm.graph.nodes)
+        print("ok compile", compiler, op, placements, flush=True)
 
 
 def main(backend: str, device_type: str, compiler: str) -> None:

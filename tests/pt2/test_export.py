@@ -7,7 +7,9 @@ the arithmetic around it) on inputs of sizes other than the example's.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -20,25 +22,36 @@ OP = torch.ops.realize.realize.default
 
 
 class Model(torch.nn.Module):
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor] = realize.realize) -> None:
+        super().__init__()
+        self.fn = fn
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return realize.realize(x + 1) * 2
+        return self.fn(x + 1) * 2
 
 
-def _export(strict: bool) -> torch.export.ExportedProgram:
+def _export(strict: bool, model: torch.nn.Module | None = None) -> torch.export.ExportedProgram:
     dims = {"x": {0: Dim("rows", min=2, max=1024), 1: Dim("cols", min=2, max=1024)}}
-    return torch.export.export(Model(), (seeded(4, 3),), dynamic_shapes=dims, strict=strict)
+    return torch.export.export(
+        model or Model(), (seeded(4, 3),), dynamic_shapes=dims, strict=strict
+    )
 
 
 def _ops(ep: torch.export.ExportedProgram) -> list[object]:
     return [node.target for node in ep.graph.nodes if node.op == "call_function"]
 
 
+@pytest.mark.parametrize(
+    ("fn", "op"),
+    [(realize.realize, OP), (realize.barrier, torch.ops.realize.barrier.default)],
+    ids=["realize", "barrier"],
+)
 @pytest.mark.parametrize("strict", [True, False], ids=["strict", "non_strict"])
-def test_export_keeps_realize_with_dynamic_dims(strict: bool) -> None:
-    ep = _export(strict)
+def test_export_keeps_the_operator_with_dynamic_dims(strict: bool, fn: Any, op: Any) -> None:
+    ep = _export(strict, Model(fn))
     decomposed = ep.run_decompositions()
     for program in (ep, decomposed):
-        assert _ops(program).count(OP) == 1, program.graph
+        assert _ops(program).count(op) == 1, program.graph
         x = seeded(7, 5, seed=3)  # not the example's shape
         torch.testing.assert_close(program.module()(x), (x + 1) * 2, rtol=0, atol=0)
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import Tensor
 
+import realize
 from realize import realize_op
 from realize.testing import bit_view
 
@@ -106,11 +107,21 @@ def _metadata(t: Tensor) -> tuple[object, ...]:
 
 
 @pytest.mark.parametrize("make", CASES.values(), ids=CASES.keys())
-def test_realize_keeps_layout_and_values(make: Callable[[], Tensor], realize_target) -> None:
+@pytest.mark.parametrize("barrier", [False, True], ids=["target", "barrier"])
+def test_realize_keeps_layout_and_values(
+    make: Callable[[], Tensor], barrier: bool, realize_target
+) -> None:
+    # ``target`` is the harness's target (realize.realize unless --realize-target says
+    # otherwise); ``barrier`` is realize.barrier and its operator, always.
     x = make()
     want = x.clone()
-    got = realize_target(x)
+    for impl in (
+        (realize.barrier, torch.ops.realize.barrier.default) if barrier else (realize_target,)
+    ):
+        _check_same_layout_as_clone(x, want, impl(x))
 
+
+def _check_same_layout_as_clone(x: Tensor, want: Tensor, got: Tensor) -> None:
     assert _metadata(got) == _metadata(want)
     got_parts, want_parts, x_parts = _parts(got), _parts(want), _parts(x)
     assert len(got_parts) == len(want_parts)
