@@ -83,9 +83,10 @@ def example_database(
     url = url.strip()
     if url.lower() == "none":
         return None
-    local = DirectoryBasedExampleDatabase(
-        Path(local_dir) if local_dir is not None else storage_directory("examples").path
-    )
+    # intent_to_write=False: nothing is written now (the database creates its
+    # directory on first save), so Hypothesis need not warn about conftest side effects.
+    default_dir = storage_directory("examples", intent_to_write=False).path
+    local = DirectoryBasedExampleDatabase(Path(local_dir) if local_dir is not None else default_dir)
     shared = _shared_database(url)
     if shared is None:
         return local

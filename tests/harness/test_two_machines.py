@@ -110,7 +110,7 @@ def test_a_failure_found_on_one_machine_replays_first_on_another(
     dead = f"redis://127.0.0.1:{free_port()}/0"
     run_a = a.start(f"--realize-db={redis_url}", "-k", "found_on_machine_a", profile="dev")
     run_c = c.start(f"--realize-db={dead}", "-k", "found_on_machine_a", profile="ci")
-    Machine.finish(run_a, returncode=1)
+    assert "Warning" not in Machine.finish(run_a, returncode=1)
     assert a.examples("found_on_machine_a")[-1] == "777"
     shared = redis_contents(redis_url)
     assert shared, "machine A saved nothing to Redis"
@@ -131,6 +131,7 @@ def test_a_failure_found_on_one_machine_replays_first_on_another(
     out_b = Machine.finish(run_b, returncode=1)
     assert f"realize: example database {redis_url} read-only + local" in out_b
     assert b.examples("found_on_machine_a")[0] == "777", "B did not start from A's failure"
+    assert "Warning" not in out_b, out_b  # e.g. Hypothesis's conftest side-effect warning
     assert "FAILED test_shared_failure.py::test_found_on_machine_b" in out_b
     # read-only: B's own new failure stayed local; Redis is exactly as A left it
     assert b.saved_locally()
