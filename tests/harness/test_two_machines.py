@@ -56,8 +56,8 @@ class Machine:
         (root / "pytest.ini").write_text("[pytest]\n")
         (root / "test_shared_failure.py").write_text(PROPERTIES)
 
-    def start(self, *args: str, profile: str) -> subprocess.Popen[str]:
-        """Start ``pytest ARGS`` on this machine under Hypothesis profile ``profile``."""
+    def start(self, *args: str, profile: str, **environ: str) -> subprocess.Popen[str]:
+        """Start ``pytest ARGS`` here under Hypothesis profile ``profile``, plus ``environ``."""
         env = {
             k: v
             for k, v in os.environ.items()
@@ -68,6 +68,7 @@ class Machine:
             HYPOTHESIS_STORAGE_DIRECTORY=str(self.root / ".hypothesis"),
             HYPOTHESIS_PROFILE=profile,
             EXAMPLES_LOG=str(self.logs),
+            **environ,
         )
         command = [sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider"]
         return subprocess.Popen(
@@ -125,9 +126,10 @@ def test_a_failure_found_on_one_machine_replays_first_on_another(
 
     # Machine B: another directory, empty local database, the same derandomized `ci`
     # profile as C, but Redis up and read-only (a fork's pull request), and the
-    # tests on an xdist worker. Its first example is A's failure, where C's was not.
+    # tests on an xdist worker; configured through the environment this time. Its
+    # first example is A's failure, where C's was not.
     b = Machine(tmp_path / "machine-b")
-    run_b = b.start(f"--realize-db={redis_url}", "--realize-db-readonly", "-n", "1", profile="ci")
+    run_b = b.start("-n", "1", profile="ci", REALIZE_DB=redis_url, REALIZE_DB_READONLY="1")
     out_b = Machine.finish(run_b, returncode=1)
     assert f"realize: example database {redis_url} read-only + local" in out_b
     assert b.examples("found_on_machine_a")[0] == "777", "B did not start from A's failure"
