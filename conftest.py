@@ -13,12 +13,18 @@
   tests exercise through the ``realize_target`` fixture. Default: both
   ``realize.realize`` and ``torch.ops.realize.realize.default``. Tests marked
   ``needs_op`` skip unless the target is a torch operator.
+- ``--realize-db=URL`` (else env ``REALIZE_DB``): the example database of the whole
+  run, shared between machines: ``redis://HOST:PORT/N``, a directory, or ``none``;
+  next to the local ``.hypothesis/examples``. ``--realize-db-readonly`` (else env
+  ``REALIZE_DB_READONLY``) reads it without writing back. See
+  ``realize.testing.example_database``.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +32,7 @@ from typing import Any
 import pytest
 import torch
 from hypothesis import HealthCheck, settings
+from hypothesis.database import MultiplexedDatabase
 
 pytest_plugins = ("pytester",)  # tests/properties runs the suite in process
 
@@ -87,6 +94,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="MODULE:ATTR",
         help="run the property tests against this callable instead of realize.realize "
         "and torch.ops.realize.realize.default, e.g. torch:clone",
+    )
+    group.addoption(
+        "--realize-db",
+        default=None,
+        metavar="URL",
+        help="Hypothesis example database shared by every run and machine: redis://HOST:PORT/N, "
+        "a directory, or none (default: env REALIZE_DB, else Hypothesis's own)",
+    )
+    group.addoption(
+        "--realize-db-readonly",
+        action="store_true",
+        default=False,
+        help="replay from the --realize-db database but never write to it (forks, pull "
+        "requests); also env REALIZE_DB_READONLY=1",
     )
 
 
@@ -172,8 +193,45 @@ def pytest_configure(config: pytest.Config) -> None:
     profile = config.getoption("hypothesis_profile", None) or _default_profile()
     spec = config.getoption("--realize-target") or None
     config.stash[_HARNESS] = Harness(profile, devices, missing, spec)
+    _configure_example_database(config, profile)
     if spec:
         _targets(config)  # a bad MODULE:ATTR is a usage error now, not at collection
+
+
+# --- shared example database ----------------------------------------------------------
+
+_EXAMPLE_DB = pytest.StashKey[str]()
+
+
+def _configure_example_database(config: pytest.Config, profile: str) -> None:
+    """Make ``profile`` (whichever profile this run loads) use ``--realize-db``.
+
+    Every xdist worker runs this too and opens its own connection to the same
+    database; only the controller reports an unreachable one, so it warns once.
+    """
+    url = config.getoption("--realize-db") or os.environ.get("REALIZE_DB")
+    if not url:
+        return
+    readonly = config.getoption("--realize-db-readonly") or _env_flag("REALIZE_DB_READONLY")
+    from realize.testing import example_database, use_example_database
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            database = example_database(url, readonly=readonly)
+        except (ImportError, TypeError, ValueError) as e:
+            raise pytest.UsageError(f"--realize-db={url}: {e}") from None
+    if not hasattr(config, "workerinput"):
+        for w in caught:
+            config.issue_config_time_warning(w.message, stacklevel=2)  # type: ignore[arg-type]
+    use_example_database(profile, database)
+    if database is None:
+        config.stash[_EXAMPLE_DB] = "none (nothing replayed, nothing saved)"
+    elif isinstance(database, MultiplexedDatabase):
+        mode = " read-only" if readonly else ""
+        config.stash[_EXAMPLE_DB] = f"{url}{mode} + local .hypothesis/examples"
+    else:
+        config.stash[_EXAMPLE_DB] = f"local .hypothesis/examples only ({url} unreachable)"
 
 
 def _targets(config: pytest.Config) -> list[tuple[str, Callable[..., Any]]]:
@@ -202,6 +260,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         "realize: target "
         + (harness.target_spec or "realize.realize and torch.ops.realize.realize.default"),
     ]
+    if _EXAMPLE_DB in config.stash:
+        lines.append(f"realize: example database {config.stash[_EXAMPLE_DB]}")
     return lines
 
 

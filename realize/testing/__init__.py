@@ -12,6 +12,10 @@ Python snippet that rebuilds the input and repeats the check:
   also on retained graphs, chained and repeated uses, and double backward;
 - :func:`assert_gradcheck`: ``gradcheck`` and ``gradgradcheck`` in float64/complex128.
 
+And the harness wiring for many machines: :func:`example_database` builds one
+Hypothesis example database from a URL (Redis, a shared directory, ``none``),
+:func:`use_example_database` makes a settings profile use it.
+
 >>> import torch
 >>> from realize.testing import assert_clone_semantics, assert_independent
 >>> x = torch.arange(12.0).reshape(3, 4)[:, ::2]
@@ -24,13 +28,21 @@ from __future__ import annotations
 from realize.testing._backward import assert_gradcheck, assert_identity_backward, bit_pattern
 from realize.testing._bits import bit_view
 from realize.testing._clone_semantics import assert_clone_semantics
+from realize.testing._example_db import (
+    SharedDatabaseUnavailable,
+    example_database,
+    use_example_database,
+)
 from realize.testing._independence import assert_independent
 
 __all__ = [
+    "SharedDatabaseUnavailable",
     "assert_clone_semantics",
     "assert_gradcheck",
     "assert_identity_backward",
     "assert_independent",
     "bit_pattern",
     "bit_view",
+    "example_database",
+    "use_example_database",
 ]
