@@ -28,6 +28,7 @@ __all__ = [
     "DtypeStrategy",
     "can_require_grad",
     "check_dtype",
+    "dtype_from_name",
     "dtypes",
     "kind_of",
     "supported_dtypes",
@@ -139,8 +140,25 @@ def can_require_grad(dtype: torch.dtype) -> bool:
         return False
 
 
+def dtype_from_name(dtype: object) -> object:
+    """``"float32"`` / ``"torch.bfloat16"`` -> the torch dtype of that name; anything else
+    (a dtype, a wrong type) unchanged, for ``check_type`` to report."""
+    if isinstance(dtype, str):
+        found = getattr(torch, dtype.strip().removeprefix("torch."), None)
+        if isinstance(found, torch.dtype):
+            return found
+    return dtype
+
+
 def check_dtype(dtype: object, name: str = "dtype") -> torch.dtype:
-    """A value dtype, else ``InvalidArgument`` naming ``name``."""
+    """A value dtype, or its name as a string (``"float32"``), else ``InvalidArgument``
+    naming ``name``."""
+    dtype = dtype_from_name(dtype)
+    if isinstance(dtype, str):
+        raise InvalidArgument(
+            f"{name}={dtype!r} is not the name of a torch dtype; use a torch.dtype or one of "
+            f"{', '.join(repr(_name(d)) for d in _candidates())}"
+        )
     check_type(torch.dtype, dtype, name)
     assert isinstance(dtype, torch.dtype)
     if kind_of(dtype) is None or dtype not in _candidates():
