@@ -229,6 +229,10 @@ class DtypeStrategy(SearchStrategy[torch.dtype]):
                 raise InvalidArgument(
                     f"Expected an iterable of dtypes but got exclude={exclude!r}"
                 ) from None
+            excluded = tuple(
+                check_dtype(d, f"exclude[{i}]") if isinstance(d, str) else d
+                for i, d in enumerate(excluded)
+            )  # "float16" as well as torch.float16
             for i, d in enumerate(excluded):
                 check_type(torch.dtype, d, f"exclude[{i}]")
             requires_grad = bool(requires_grad)
@@ -270,7 +274,7 @@ def dtypes(
     * ``device`` is the device the dtype must work on, defaulting to cpu. The
       device is probed (lazily, at the first draw) by creating, copying and
       comparing a tiny tensor, so e.g. MPS never gets float64.
-    * ``exclude`` is an iterable of dtypes never to draw.
+    * ``exclude`` is an iterable of dtypes (or their names) never to draw.
     * ``requires_grad=True`` keeps only dtypes that can carry a gradient.
 
     The dtypes are discovered from the installed torch (every ``torch.dtype``

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from strategy_helpers import sample
 
-from realize.strategies import Layout, from_dtype, layouts, sentinel, shapes, tensors
+from realize.strategies import Layout, dtypes, from_dtype, layouts, sentinel, shapes, tensors
 
 NAMES = ["float32", "bfloat16", "torch.int8", "complex64", "bool", "float8_e4m3fn"]
 
@@ -23,6 +23,7 @@ def test_a_dtype_name_works_wherever_a_dtype_does(name: str) -> None:
     from_dtype(name).validate()
     assert sentinel(name) == sentinel(dtype)
     layouts(dtype=name).validate()
+    assert dtype not in set(sample(dtypes(exclude=[name]), 100))
 
 
 def test_a_wrong_dtype_name_lists_the_right_ones() -> None:
