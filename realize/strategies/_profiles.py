@@ -43,8 +43,10 @@ PROFILES: dict[str, dict[str, object]] = {
     "realize-torch-ci": {**_COMMON, "derandomize": True, "database": None, "print_blob": True},
 }
 
+# On Hypothesis's own defaults, not on whatever profile is loaded when this is imported
+# (register_profile's default parent): the same name means the same settings everywhere.
 for _name, _kwargs in PROFILES.items():
-    settings.register_profile(_name, **_kwargs)  # type: ignore[arg-type]
+    settings.register_profile(_name, parent=settings.get_profile("default"), **_kwargs)  # type: ignore[arg-type]
 
 
 def load_profile(name: str | None = None) -> settings:

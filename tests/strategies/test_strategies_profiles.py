@@ -32,7 +32,8 @@ def test_one_line_loads_a_profile_fit_for_first_call_latency(
     loaded = load_profile()
     assert settings.default.deadline == loaded.deadline
     assert loaded.deadline is not None and loaded.deadline >= timedelta(seconds=1)
-    assert not loaded.derandomize
+    assert not loaded.derandomize  # even though this suite's own `ci` profile derandomizes
+    assert loaded.max_examples == settings.get_profile("default").max_examples
     assert HealthCheck.too_slow in loaded.suppress_health_check
     monkeypatch.setenv("CI", "true")
     ci = load_profile()
