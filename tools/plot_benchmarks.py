@@ -1,10 +1,12 @@
 """Turn pytest-benchmark JSON into the charts and tables of docs/benchmarks.md.
 
-    python tools/plot_benchmarks.py BENCH.json [MORE.json ...] --out docs/img/ [--tables]
+    python tools/plot_benchmarks.py [BENCH.json ...] [--out DIR] [--tables]
 
-``BENCH.json`` is what ``pytest tests/benchmarks --benchmark-only --benchmark-json=BENCH.json``
-writes (``tox run -e bench`` writes ``.benchmarks/last-run.json``); several files (a CPU
-machine's and a GPU machine's) are merged. Writes:
+Right after the README's benchmark command (``pytest tests/benchmarks --benchmark-only
+--benchmark-json=.benchmarks/last-run.json``, or ``tox run -e bench``) it needs no argument:
+it reads ``.benchmarks/last-run.json`` (else the newest run saved under ``.benchmarks/``) and
+writes into ``.benchmarks/plots/``, which git ignores. Several files (a CPU machine's and a
+GPU machine's) are merged. Writes:
 
 ``bandwidth-<device>.png``
     GB/s against size for float32 contiguous tensors on each device: realize, clone and the
@@ -67,9 +69,37 @@ def format_size(nbytes: int) -> str:
     return f"{nbytes} B"
 
 
+DEFAULT_JSON = Path(".benchmarks") / "last-run.json"
+DEFAULT_OUT = Path(".benchmarks") / "plots"
+RUN_FIRST = (
+    "run the benchmarks first, e.g.\n"
+    "    pytest tests/benchmarks --benchmark-only --benchmark-json=.benchmarks/last-run.json\n"
+    "or `tox run -e bench`; then run this again (or pass the JSON file to plot)."
+)
+
+
+def default_inputs(root: Path = Path(".")) -> list[Path]:
+    """``.benchmarks/last-run.json``, else the newest run pytest-benchmark saved
+    (``--benchmark-autosave``: ``.benchmarks/<machine>/NNNN_*.json``), else nothing."""
+    last = root / DEFAULT_JSON
+    if last.is_file():
+        return [last]
+    saved = sorted(root.glob(".benchmarks/*/[0-9][0-9][0-9][0-9]_*.json"), key=lambda p: p.name)
+    return saved[-1:]
+
+
 def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
-    """The JSON documents, each as pytest-benchmark wrote it."""
-    return [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+    """The JSON documents, each as pytest-benchmark wrote it; a missing or unreadable file
+    stops the tool with what to run first (not a traceback)."""
+    docs = []
+    for path in paths:
+        try:
+            docs.append(json.loads(Path(path).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            sys.exit(f"plot_benchmarks: {path} does not exist: {RUN_FIRST}")
+        except (OSError, ValueError) as error:
+            sys.exit(f"plot_benchmarks: cannot read {path} as pytest-benchmark JSON ({error})")
+    return docs
 
 
 def _device_name(doc: dict[str, Any], device: str) -> str:
@@ -147,6 +177,29 @@ def _pyplot() -> Any:
     return plt
 
 
+# Implementations whose GB/s set the y range: an outlier elsewhere (a compiled 4 KiB case
+# that waited on a busy machine) must not squash the lines the chart is about.
+_CORE_IMPLS = ("realize", "clone", "copy_")
+
+
+def fitted_log_range(core: Sequence[float], others: Sequence[float]) -> tuple[float, float]:
+    """A log-axis range that shows every core value with a margin, and the others only
+    as far as they stay within 30x of the core's lowest (the rest are marked off-scale)."""
+    core = [v for v in core if v > 0] or [v for v in others if v > 0] or [1.0]
+    lo = min(core) / 1.6
+    floor = min(core) / 30
+    lo = min(lo, *(v / 1.3 for v in others if v >= floor), lo)
+    hi = max([*core, *others]) * 1.6
+    return lo, hi
+
+
+def _ratio_range(ratios: Sequence[float]) -> tuple[float, float]:
+    """A log range around 1 that holds every ratio, at least 0.5-2, at most 1/20-20."""
+    spread = max([2.0, *(max(r, 1 / r) * 1.3 for r in ratios if r > 0)])
+    spread = min(spread, 20.0)
+    return 1 / spread, spread
+
+
 def plot_bandwidth(points: list[Point], out: Path) -> list[Path]:
     """One chart per device: GB/s against size, float32 contiguous."""
     sweep = [p for p in points if p.dtype == "float32" and p.layout == "contiguous"]
@@ -157,8 +210,11 @@ def plot_bandwidth(points: list[Point], out: Path) -> list[Path]:
     for device in sorted({p.device for p in sweep}):
         mine = [p for p in sweep if p.device == device]
         fig, (top, bottom) = plt.subplots(
-            2, 1, figsize=(10, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]}
+            2, 1, figsize=(11, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]}
         )
+        core = [p.gbps for p in mine if p.impl in _CORE_IMPLS and p.mode == "eager"]
+        lo, hi = fitted_log_range(core, [p.gbps for p in mine])
+        off_scale = []
         for impl, style in IMPL_STYLE.items():
             for mode in ("eager", "compiled"):
                 line = sorted((p.nbytes, p.gbps) for p in mine if p.impl == impl and p.mode == mode)
@@ -167,21 +223,33 @@ def plot_bandwidth(points: list[Point], out: Path) -> list[Path]:
                 kwargs = dict(style)
                 label = str(kwargs.pop("label"))
                 if mode == "compiled":  # measured at a few sizes only: points, no line
-                    kwargs.update(linestyle="none", marker="x", markersize=7)
+                    kwargs.update(linestyle="none", marker="x", markersize=8)
                     label += " (compiled)"
                 else:
                     kwargs.update(marker="o", markersize=3)
-                xs, ys = zip(*line, strict=True)
+                off_scale += [(label, n, g) for n, g in line if g < lo]
+                xs, ys = zip(*((n, max(g, lo)) for n, g in line), strict=True)
                 top.plot(xs, ys, label=label, **kwargs)
         top.set_xscale("log", base=2)
         top.set_yscale("log")
-        top.set_ylabel("GB/s (bytes read + written / median)")
+        top.set_ylim(lo, hi)
+        top.set_ylabel("GB/s (bytes read + written / median)", fontsize=10)
         top.grid(True, which="both", alpha=0.3)
-        top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        top.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        if off_scale:
+            note = "drawn at the bottom edge (slower than shown):\n" + "\n".join(
+                f"{label} {format_size(n)}: {g:.2g} GB/s" for label, n, g in off_scale[:6]
+            )
+            top.text(1.01, 0.0, note, transform=top.transAxes, fontsize=8, va="bottom")
         name = next((p.device_name for p in mine if p.device_name), "")
         versions = ", ".join(sorted({p.torch_version for p in mine}))
-        top.set_title(f"{device}{f' ({name})' if name else ''}, torch {versions}")
+        top.set_title(
+            f"Copy bandwidth, float32 contiguous, on {device}{f' ({name})' if name else ''}"
+            f"\ntorch {versions}; more is better",
+            fontsize=12,
+        )
 
+        all_ratios = []
         for mode in ("eager", "compiled"):
             times: dict[int, dict[str, float]] = defaultdict(dict)
             for p in mine:
@@ -194,22 +262,29 @@ def plot_bandwidth(points: list[Point], out: Path) -> list[Path]:
             )
             if ratio:
                 xs, ys = zip(*ratio, strict=True)
+                all_ratios += ys
                 style = (
                     {"marker": "o", "markersize": 3}
                     if mode == "eager"
-                    else {"linestyle": "none", "marker": "x", "markersize": 7}
+                    else {"linestyle": "none", "marker": "x", "markersize": 8}
                 )
                 bottom.plot(xs, ys, color="tab:blue", label=mode, **style)
         bottom.axhline(1.0, color="gray", linewidth=0.8)
-        bottom.set_ylabel("realize / clone\n(time)")
-        bottom.set_xlabel("tensor size")
+        bottom.set_yscale("log")
+        low, high = _ratio_range(all_ratios)
+        bottom.set_ylim(low, high)
+        ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if low <= t <= high]
+        bottom.set_yticks(ticks, [f"{t:g}x" for t in ticks], fontsize=9)
+        bottom.minorticks_off()
+        bottom.set_ylabel("realize / clone\n(time, 1 = same)", fontsize=10)
+        bottom.set_xlabel("tensor size", fontsize=10)
         bottom.grid(True, which="both", alpha=0.3)
-        bottom.legend(fontsize=8)
+        bottom.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         sizes = sorted({p.nbytes for p in mine})
-        bottom.set_xticks(sizes, [format_size(s) for s in sizes], rotation=45, fontsize=8)
+        bottom.set_xticks(sizes, [format_size(s) for s in sizes], rotation=45, fontsize=9)
         fig.tight_layout()
         path = out / f"bandwidth-{device.replace(':', '')}.png"
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         written.append(path)
     return written
@@ -219,25 +294,35 @@ def plot_strategies(rows: list[tuple[str, str, float]], out: Path) -> list[Path]
     """Grouped horizontal bars: examples per second for each case, one bar per library."""
     if not rows:
         return []
+    import textwrap
+
     plt = _pyplot()
     cases = sorted({c for c, _, _ in rows})
     impls = sorted({i for _, i, _ in rows})
     rate = {(c, i): r for c, i, r in rows}
     height = 0.8 / len(impls)
-    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.45 * len(cases) * len(impls)))
+    fig, ax = plt.subplots(figsize=(10, 1.5 + 0.5 * len(cases) * len(impls)))
     for k, impl in enumerate(impls):
         ys = [j + k * height for j, c in enumerate(cases) if (c, impl) in rate]
         xs = [rate[c, impl] for c in cases if (c, impl) in rate]
-        ax.barh(ys, xs, height=height, label=impl)
-    ax.set_yticks([j + 0.4 - height / 2 for j in range(len(cases))], cases, fontsize=8)
+        bars = ax.barh(ys, xs, height=height, label=impl)
+        ax.bar_label(bars, [_number(x) for x in xs], padding=3, fontsize=8)
+    labels = [textwrap.fill(c.removeprefix("strategies: "), 34) for c in cases]
+    ax.set_yticks([j + 0.4 - height / 2 for j in range(len(cases))], labels, fontsize=9)
+    ax.invert_yaxis()  # first case on top
     ax.set_xscale("log")
-    ax.set_xlabel("examples per second (more is better)")
+    ax.set_xlim(min(rate.values()) / 2, max(rate.values()) * 4)  # room for the value labels
+    ax.set_xlabel("examples per second (more is better)", fontsize=10)
     ax.grid(True, axis="x", which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title("Generating tensors: realize's strategies against hypothesis.extra.numpy")
+    # Below the axes, never over the bars.
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(impls),
+              frameon=False)  # fmt: skip
+    ax.set_title(
+        "Generating tensors: realize.strategies against hypothesis.extra.numpy", fontsize=12
+    )
     fig.tight_layout()
     path = out / "strategies.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return [path]
 
@@ -322,17 +407,32 @@ def tables(points: list[Point], docs: Sequence[dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("json", nargs="+", type=Path, help="pytest-benchmark JSON file(s)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    parser.add_argument(
+        "json", nargs="*", type=Path,
+        help=f"pytest-benchmark JSON file(s); default {DEFAULT_JSON}, else the newest saved run",
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT,
+        help=f"folder for the PNG files (default {DEFAULT_OUT}, ignored by git)",
+    )  # fmt: skip
     parser.add_argument("--tables", action="store_true", help="also print Markdown tables")
     args = parser.parse_args(argv)
 
-    docs = load(args.json)
+    paths = args.json or default_inputs()
+    if not paths:
+        print(
+            f"plot_benchmarks: no benchmark results in .benchmarks/: {RUN_FIRST}", file=sys.stderr
+        )
+        return 2
+    docs = load(paths)
     points = copy_points(docs)
     args.out.mkdir(parents=True, exist_ok=True)
     written = plot_bandwidth(points, args.out) + plot_strategies(strategy_rows(docs), args.out)
     if not written:
-        print("nothing to plot: no copy or strategies benchmarks in the JSON", file=sys.stderr)
+        print(
+            f"nothing to plot: no copy or strategies benchmarks in {', '.join(map(str, paths))}",
+            file=sys.stderr,
+        )
         return 1
     for path in written:
         print(f"wrote {path}")

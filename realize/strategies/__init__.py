@@ -14,9 +14,11 @@ Its building blocks are public too: ``dtypes()``, ``shapes()``, ``devices()``,
 helpers. Installing the package also registers ``st.from_type(torch.Tensor)``,
 ``torch.dtype`` and ``torch.device`` and torch's global RNG with Hypothesis.
 
-The names below are imported on first use (PEP 562 ``__getattr__``): Hypothesis
-imports ``strategies._hypothesis_plugin`` on ``import hypothesis``, which imports
-this package, and that must not cost a torch import.
+Settings profiles for torch code: ``load_profile()`` (``"realize-torch"``, or the
+derandomized ``"realize-torch-ci"`` when ``$CI`` is set).
+
+The names below are imported on first use (PEP 562 ``__getattr__``), so importing
+this package costs no more than what is used.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from realize.strategies._dtypes import KINDS, dtypes, supported_dtypes
     from realize.strategies._elements import from_dtype, sentinel
     from realize.strategies._layouts import Layout, layouts
+    from realize.strategies._profiles import PROFILES, load_profile
     from realize.strategies._shapes import (
         BroadcastableShapes,
         broadcastable_shapes,
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS",
+    "PROFILES",
     "BroadcastableShapes",
     "Layout",
     "available_devices",
@@ -47,6 +51,7 @@ __all__ = [
     "dtypes",
     "from_dtype",
     "layouts",
+    "load_profile",
     "mutually_broadcastable_shapes",
     "sentinel",
     "shapes",
@@ -64,6 +69,8 @@ _MODULE_OF = {
     "dtypes": "_dtypes",
     "from_dtype": "_elements",
     "layouts": "_layouts",
+    "load_profile": "_profiles",
+    "PROFILES": "_profiles",
     "mutually_broadcastable_shapes": "_shapes",
     "sentinel": "_elements",
     "shapes": "_shapes",

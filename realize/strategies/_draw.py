@@ -2,94 +2,166 @@
 
 The strategies of this package subclass ``SearchStrategy`` and implement
 ``do_draw(data)``, as ``hypothesis.extra.numpy`` does, and make their choices with
-``ConjectureData.draw_integer`` / ``draw_boolean`` / ``draw_float``. These are about
-five times cheaper than ``data.draw(st.integers(...))`` (no nested strategy, span
-or validation per choice), which is what makes large tensors and many examples per
-second affordable.
+``ConjectureData.draw_integer`` / ``draw_boolean`` / ``draw_float`` / ``draw_bytes``.
+These are about five times cheaper than ``data.draw(st.integers(...))`` (no nested
+strategy, span or validation per choice), which is what makes large tensors and many
+examples per second affordable.
 
-Public API that would replace this: none yet. ``@st.composite`` with
-``draw(st.integers(...))`` is the public equivalent and is the fallback below when a
-future Hypothesis renames these methods (they exist since Hypothesis 6.9x, the
-"IR" choice sequence).
+Public API that would replace this: none yet. ``data.draw(st.integers(...))`` is the
+public equivalent and is the fallback below.
+
+Version guard: by behaviour, not by name. Each primitive is used only if its signature
+accepts the exact call made here (``inspect.signature(...).bind``); their signatures have
+changed between releases (Hypothesis 6.100's ``draw_bytes(size)`` became
+``draw_bytes(min_size, max_size)``), so a method that exists is not enough. Whatever does
+not bind falls back, one primitive at a time, to drawing from a public strategy.
+``PRIMITIVES`` records which implementation each one uses.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
 
-__all__ = ["HAS_PRIMITIVES", "draw_boolean", "draw_bytes", "draw_float", "draw_integer"]
+__all__ = [
+    "HAS_PRIMITIVES",
+    "PRIMITIVES",
+    "draw_boolean",
+    "draw_bytes",
+    "draw_float",
+    "draw_integer",
+    "select_primitives",
+]
 
-try:  # version guard: the choice-sequence primitives of ConjectureData
-    from hypothesis.internal.conjecture.data import ConjectureData as _CD
-
-    HAS_PRIMITIVES = all(
-        hasattr(_CD, name) for name in ("draw_integer", "draw_boolean", "draw_float", "draw_bytes")
-    )
-except ImportError:  # pragma: no cover - depends on the installed Hypothesis
-    HAS_PRIMITIVES = False
+_SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
-if HAS_PRIMITIVES:
+# --------------------------------------------------------------------------- public fallbacks
 
-    def draw_integer(data: Any, min_value: int, max_value: int, shrink_towards: int = 0) -> int:
-        """An int in ``[min_value, max_value]`` that shrinks towards ``shrink_towards``."""
-        return data.draw_integer(min_value, max_value, shrink_towards=shrink_towards)  # type: ignore[no-any-return]
 
-    def draw_boolean(data: Any, p: float = 0.5) -> bool:
-        """``True`` with probability ``p``; shrinks towards ``False``."""
-        return data.draw_boolean(p)  # type: ignore[no-any-return]
+def _public_integer(data: Any, min_value: int, max_value: int, shrink_towards: int = 0) -> int:
+    return data.draw(st.integers(min_value, max_value))  # type: ignore[no-any-return]
 
-    def draw_float(
-        data: Any,
-        min_value: float,
-        max_value: float,
-        *,
-        allow_nan: bool,
-        smallest_nonzero_magnitude: float,
-    ) -> float:
-        """A float64 in the interval; shrinks towards 0.0 and simple values."""
-        return data.draw_float(  # type: ignore[no-any-return]
-            min_value,
-            max_value,
+
+def _public_boolean(data: Any, p: float = 0.5) -> bool:
+    if p <= 0:
+        return False
+    if p >= 1:
+        return True
+    return data.draw(st.integers(0, 2**16 - 1)) < p * 2**16  # type: ignore[no-any-return]
+
+
+def _public_float(
+    data: Any, min_value: float, max_value: float, *, allow_nan: bool,
+    smallest_nonzero_magnitude: float,
+) -> float:  # fmt: skip
+    return data.draw(  # type: ignore[no-any-return]
+        st.floats(
+            None if math.isinf(min_value) else min_value,
+            None if math.isinf(max_value) else max_value,
             allow_nan=allow_nan,
-            smallest_nonzero_magnitude=smallest_nonzero_magnitude,
+            allow_subnormal=smallest_nonzero_magnitude < _SMALLEST_NORMAL,
         )
+    )
 
-    def draw_bytes(data: Any, size: int) -> bytes:
-        """``size`` uniformly random bytes; shrinks towards zero bytes."""
-        return data.draw_bytes(size, size)  # type: ignore[no-any-return]
 
-else:  # pragma: no cover - exercised only with a Hypothesis lacking the primitives
+def _public_bytes(data: Any, size: int) -> bytes:
+    return data.draw(st.binary(min_size=size, max_size=size))  # type: ignore[no-any-return]
 
-    def draw_integer(data: Any, min_value: int, max_value: int, shrink_towards: int = 0) -> int:
-        return data.draw(st.integers(min_value, max_value))  # type: ignore[no-any-return]
 
-    def draw_boolean(data: Any, p: float = 0.5) -> bool:
-        if p <= 0:
-            return False
-        if p >= 1:
-            return True
-        return data.draw(st.integers(0, 2**16 - 1)) < p * 2**16  # type: ignore[no-any-return]
+# --------------------------------------------------------------------------- native primitives
 
-    def draw_float(
-        data: Any,
-        min_value: float,
-        max_value: float,
-        *,
-        allow_nan: bool,
-        smallest_nonzero_magnitude: float,
-    ) -> float:
-        return data.draw(  # type: ignore[no-any-return]
-            st.floats(
-                None if math.isinf(min_value) else min_value,
-                None if math.isinf(max_value) else max_value,
-                allow_nan=allow_nan,
-                allow_subnormal=smallest_nonzero_magnitude < 2.2250738585072014e-308,
-            )
+
+def _native_integer(data: Any, min_value: int, max_value: int, shrink_towards: int = 0) -> int:
+    return data.draw_integer(min_value, max_value, shrink_towards=shrink_towards)  # type: ignore[no-any-return]
+
+
+def _native_boolean(data: Any, p: float = 0.5) -> bool:
+    return data.draw_boolean(p)  # type: ignore[no-any-return]
+
+
+def _native_float(
+    data: Any, min_value: float, max_value: float, *, allow_nan: bool,
+    smallest_nonzero_magnitude: float,
+) -> float:  # fmt: skip
+    return data.draw_float(  # type: ignore[no-any-return]
+        min_value, max_value, allow_nan=allow_nan,
+        smallest_nonzero_magnitude=smallest_nonzero_magnitude,
+    )  # fmt: skip
+
+
+def _native_bytes_min_max(data: Any, size: int) -> bytes:
+    return data.draw_bytes(size, size)  # type: ignore[no-any-return]
+
+
+def _native_bytes_size(data: Any, size: int) -> bytes:  # Hypothesis <= 6.10x: draw_bytes(size)
+    return data.draw_bytes(size)  # type: ignore[no-any-return]
+
+
+# (name, [(call's positional args, call's keyword args, implementation), ...], fallback):
+# the first candidate whose call binds to the method's signature wins.
+_CANDIDATES: list[
+    tuple[str, list[tuple[tuple[Any, ...], dict[str, Any], Callable[..., Any]]], Callable[..., Any]]
+] = [
+    ("draw_integer", [((0, 1), {"shrink_towards": 0}, _native_integer)], _public_integer),
+    ("draw_boolean", [((0.5,), {}, _native_boolean)], _public_boolean),
+    (
+        "draw_float",
+        [((0.0, 1.0), {"allow_nan": False, "smallest_nonzero_magnitude": 1.0}, _native_float)],
+        _public_float,
+    ),
+    (
+        "draw_bytes",
+        [((1, 1), {}, _native_bytes_min_max), ((1,), {}, _native_bytes_size)],
+        _public_bytes,
+    ),
+]
+
+
+def _binds(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    try:
+        inspect.signature(method).bind(None, *args, **kwargs)  # None stands for self
+    except (TypeError, ValueError):  # does not bind, or no signature to inspect
+        return False
+    return True
+
+
+def select_primitives(data_class: Any) -> dict[str, Callable[..., Any]]:
+    """For each primitive, the implementation that ``data_class`` supports: a method whose
+    signature accepts our call, else the public-strategy fallback (``fn.__name__`` says
+    which: ``_native_*`` or ``_public_*``)."""
+    chosen: dict[str, Callable[..., Any]] = {}
+    for name, candidates, fallback in _CANDIDATES:
+        method = getattr(data_class, name, None)
+        chosen[name] = next(
+            (impl for args, kwargs, impl in candidates if method and _binds(method, args, kwargs)),
+            fallback,
         )
+    return chosen
 
-    def draw_bytes(data: Any, size: int) -> bytes:
-        return data.draw(st.binary(min_size=size, max_size=size))  # type: ignore[no-any-return]
+
+def _conjecture_data() -> Any:
+    try:
+        from hypothesis.internal.conjecture.data import ConjectureData
+    except ImportError:  # pragma: no cover - depends on the installed Hypothesis
+        return None
+    return ConjectureData
+
+
+PRIMITIVES = select_primitives(_conjecture_data())
+HAS_PRIMITIVES = all(fn.__name__.startswith("_native") for fn in PRIMITIVES.values())
+
+draw_integer: Callable[..., int] = PRIMITIVES["draw_integer"]
+"""``draw_integer(data, min_value, max_value, shrink_towards=0)``: an int in the closed
+interval that shrinks towards ``shrink_towards``."""
+draw_boolean: Callable[..., bool] = PRIMITIVES["draw_boolean"]
+"""``draw_boolean(data, p=0.5)``: ``True`` with probability ``p``; shrinks towards False."""
+draw_float: Callable[..., float] = PRIMITIVES["draw_float"]
+"""``draw_float(data, min_value, max_value, *, allow_nan, smallest_nonzero_magnitude)``: a
+float64 in the interval; shrinks towards 0.0 and simple values."""
+draw_bytes: Callable[..., bytes] = PRIMITIVES["draw_bytes"]
+"""``draw_bytes(data, size)``: ``size`` uniformly random bytes; shrinks towards zeros."""

@@ -28,6 +28,7 @@ __all__ = [
     "DtypeStrategy",
     "can_require_grad",
     "check_dtype",
+    "dtype_from_name",
     "dtypes",
     "kind_of",
     "supported_dtypes",
@@ -139,8 +140,25 @@ def can_require_grad(dtype: torch.dtype) -> bool:
         return False
 
 
+def dtype_from_name(dtype: object) -> object:
+    """``"float32"`` / ``"torch.bfloat16"`` -> the torch dtype of that name; anything else
+    (a dtype, a wrong type) unchanged, for ``check_type`` to report."""
+    if isinstance(dtype, str):
+        found = getattr(torch, dtype.strip().removeprefix("torch."), None)
+        if isinstance(found, torch.dtype):
+            return found
+    return dtype
+
+
 def check_dtype(dtype: object, name: str = "dtype") -> torch.dtype:
-    """A value dtype, else ``InvalidArgument`` naming ``name``."""
+    """A value dtype, or its name as a string (``"float32"``), else ``InvalidArgument``
+    naming ``name``."""
+    dtype = dtype_from_name(dtype)
+    if isinstance(dtype, str):
+        raise InvalidArgument(
+            f"{name}={dtype!r} is not the name of a torch dtype; use a torch.dtype or one of "
+            f"{', '.join(repr(_name(d)) for d in _candidates())}"
+        )
     check_type(torch.dtype, dtype, name)
     assert isinstance(dtype, torch.dtype)
     if kind_of(dtype) is None or dtype not in _candidates():
@@ -211,6 +229,10 @@ class DtypeStrategy(SearchStrategy[torch.dtype]):
                 raise InvalidArgument(
                     f"Expected an iterable of dtypes but got exclude={exclude!r}"
                 ) from None
+            excluded = tuple(
+                check_dtype(d, f"exclude[{i}]") if isinstance(d, str) else d
+                for i, d in enumerate(excluded)
+            )  # "float16" as well as torch.float16
             for i, d in enumerate(excluded):
                 check_type(torch.dtype, d, f"exclude[{i}]")
             requires_grad = bool(requires_grad)
@@ -252,7 +274,7 @@ def dtypes(
     * ``device`` is the device the dtype must work on, defaulting to cpu. The
       device is probed (lazily, at the first draw) by creating, copying and
       comparing a tiny tensor, so e.g. MPS never gets float64.
-    * ``exclude`` is an iterable of dtypes never to draw.
+    * ``exclude`` is an iterable of dtypes (or their names) never to draw.
     * ``requires_grad=True`` keeps only dtypes that can carry a gradient.
 
     The dtypes are discovered from the installed torch (every ``torch.dtype``

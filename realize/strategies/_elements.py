@@ -36,7 +36,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from realize.strategies._draw import draw_boolean, draw_bytes, draw_float, draw_integer
-from realize.strategies._dtypes import check_dtype, kind_of
+from realize.strategies._dtypes import check_dtype, dtype_from_name, kind_of
 from realize.strategies._validation import check_bool, check_number
 
 __all__ = [
@@ -413,6 +413,7 @@ def sentinel(dtype: torch.dtype) -> int:
     the largest value for integers, ``True`` for bool: out-of-bounds reads show up
     as values a test rarely expects.
     """
+    dtype = dtype_from_name(dtype)  # type: ignore[assignment]  # "float32" works too
     codec = codec_for(dtype)
     if isinstance(codec, FloatCodec):
         ones = codec.mask

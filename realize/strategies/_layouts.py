@@ -24,7 +24,9 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy, sampled_from
 
 from realize.strategies._draw import draw_boolean, draw_integer
+from realize.strategies._dtypes import check_dtype
 from realize.strategies._elements import Codec, codec_for, sentinel
+from realize.strategies._validation import check_int
 
 __all__ = ["Layout", "LayoutPlan", "draw_plan", "layouts", "normalize_layouts"]
 
@@ -280,26 +282,59 @@ def draw_plan(data: Any, kind: Layout, shape: tuple[int, ...], dtype: torch.dtyp
     return LayoutPlan(Layout.CONTIGUOUS, n, lambda v: v.view(shape))
 
 
-def layouts(*, dtype: torch.dtype | None = None, ndim: int | None = None) -> SearchStrategy[Layout]:
+def layouts(
+    *, dtype: torch.dtype | str | None = None, ndim: int | None = None
+) -> SearchStrategy[Layout]:
     """Return a strategy for the ``Layout`` kinds possible for a dtype and rank.
 
-    * ``dtype`` keeps ``CONJ`` only for complex dtypes and ``NEG`` only for
-      float16/32/64; ``None`` keeps both.
+    * ``dtype`` (a torch dtype or its name, ``"float32"``) keeps ``CONJ`` only for
+      complex dtypes and ``NEG`` only for float16/32/64; ``None`` keeps both.
     * ``ndim`` keeps only kinds possible with that many dimensions
       (``CHANNELS_LAST`` needs 4, ``PERMUTED`` at least 2, ...).
 
-    Pass the result to ``tensors(layout=...)``. Examples shrink towards
-    ``Layout.CONTIGUOUS``.
+    Arguments are validated lazily (``InvalidArgument`` at the first draw or
+    ``.validate()``). ``tensors(layout=...)`` takes the drawn kind:
+    ``layouts(ndim=2).flatmap(lambda k: tensors(shape=(3, 4), layout=k))``. Examples
+    shrink towards ``Layout.CONTIGUOUS``.
 
     .. code-block:: pycon
 
         >>> layouts(ndim=4).example()
         Layout.CHANNELS_LAST
     """
-    kinds = [
-        k
-        for k in Layout
-        if (ndim is None or supports_ndim(k, ndim))
-        and (dtype is None or supports_dtype(k, dtype, _COMPLEX_OF.values()))
-    ]
-    return sampled_from(kinds)
+    return _LayoutsStrategy(dtype, ndim)
+
+
+class _LayoutsStrategy(SearchStrategy[Layout]):
+    def __init__(self, dtype: object, ndim: object) -> None:
+        super().__init__()
+        self._dtype, self._ndim = dtype, ndim
+        self._kinds: SearchStrategy[Layout] | None = None
+
+    def __repr__(self) -> str:
+        args = [
+            f"{k}={v!r}" for k, v in (("dtype", self._dtype), ("ndim", self._ndim)) if v is not None
+        ]
+        return f"layouts({', '.join(args)})"
+
+    def _sampler(self) -> SearchStrategy[Layout]:
+        if self._kinds is None:
+            dtype = None if self._dtype is None else check_dtype(self._dtype)
+            ndim = self._ndim
+            if ndim is not None:
+                check_int(ndim, "ndim", minimum=0)
+                assert isinstance(ndim, int)
+            kinds = [
+                k
+                for k in Layout
+                if (ndim is None or supports_ndim(k, ndim))
+                and (dtype is None or supports_dtype(k, dtype, _COMPLEX_OF.values()))
+            ]
+            self._kinds = sampled_from(kinds)
+        return self._kinds
+
+    def do_validate(self) -> None:
+        self._sampler()
+
+    def do_draw(self, data: Any) -> Layout:
+        return data.draw(self._sampler())

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TorchRandom", "register"]
+__all__ = ["UNCOMMON_DTYPE_NAMES", "TorchRandom", "register", "uncommon_dtypes"]
+
+#: Left out of ``st.from_type(torch.Tensor)``: dtypes that many common ops reject (no
+#: arithmetic kernels on CPU, or barely any), besides every float8 dtype. Opt in by
+#: drawing from ``tensors()`` / ``dtypes()`` directly, which cover everything.
+UNCOMMON_DTYPE_NAMES = ("complex32", "uint16", "uint32", "uint64")
 
 
 class TorchRandom:
@@ -51,10 +56,43 @@ _TORCH_RANDOM = TorchRandom()
 _registered = False
 
 
-def _tensors_for(_: type) -> Any:
-    from realize.strategies._tensors import tensors
+def uncommon_dtypes() -> tuple[Any, ...]:
+    """The dtypes ``st.from_type(torch.Tensor)`` never draws (those of this torch)."""
+    import torch
 
-    return tensors()
+    from realize.strategies._dtypes import kind_of, supported_dtypes
+
+    named = {getattr(torch, n, None) for n in UNCOMMON_DTYPE_NAMES}
+    return tuple(d for d in supported_dtypes("meta") if d in named or kind_of(d) == "float8")
+
+
+def _tensors_for(_: type) -> Any:
+    from hypothesis.strategies import SearchStrategy
+
+    class CommonTensors(SearchStrategy):  # type: ignore[type-arg]
+        """``tensors()`` on a drawn device, of the dtypes common ops accept there."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._per_device: dict[Any, Any] = {}
+
+        def __repr__(self) -> str:
+            return "tensors(dtype=dtypes(device=d, exclude=uncommon_dtypes()), device=d)"
+
+        def do_draw(self, data: Any) -> Any:
+            from realize.strategies._devices import devices
+            from realize.strategies._dtypes import dtypes
+            from realize.strategies._tensors import tensors
+
+            device = data.draw(devices())
+            strategy = self._per_device.get(device)
+            if strategy is None:
+                exclude = uncommon_dtypes()
+                strategy = tensors(dtypes(device=device, exclude=exclude), device=device)
+                self._per_device[device] = strategy
+            return data.draw(strategy)
+
+    return CommonTensors()
 
 
 def _dtypes_for(_: type) -> Any:

@@ -68,6 +68,8 @@ class TensorArgs:
         if self.dtype is not None and self.elements_strategy is None:
             sampler_for(self.dtype, **self.bounds)  # bounds impossible for the dtype: fail now
         self.kinds = _layouts(args["layout"], args["contiguous"], self.dtype, self.shape)
+        if self.shape_spec is not None:
+            _check_ranks(self.kinds, self.shape_spec, args["layout"], args["shape"])
         if args["shape"] is None:
             # shapes() defaults, narrowed to fit at least one allowed kind (e.g.
             # 4-d for CHANNELS_LAST alone, sides >= 2 for PERMUTED alone).
@@ -227,10 +229,40 @@ def _elements(arg: object) -> tuple[dict[str, Any], SearchStrategy[Any] | None]:
                 f"elements={arg!r} has unknown keys {unknown}; valid keys are "
                 f"{', '.join(BOUND_KEYS)}"
             )
+        low, high = arg.get("min_value"), arg.get("max_value")
+        numbers = (int, float)
+        if isinstance(low, numbers) and isinstance(high, numbers) and low > high:
+            # Checked here, not per dtype: "no dtype satisfies elements=..." hides the cause.
+            raise InvalidArgument(
+                f"elements={dict(arg)!r}: min_value={low!r} is larger than max_value={high!r}; "
+                "swap them"
+            )
         return dict(arg), None
     if arg is None:
         return {}, None
     return {}, check_strategy(arg, "elements")
+
+
+def _check_ranks(kinds: tuple[Layout, ...], spec: ShapeSpec, layout: object, shape: object) -> None:
+    """Every rank a ``shapes()`` strategy can draw must fit some allowed layout: fail now,
+    naming both arguments, rather than at whichever draw first hits a rank that does not."""
+    misfits = [n for n in range(spec.min_dims, spec.max_dims + 1) if not any(
+        supports_ndim(k, n) for k in kinds)]  # fmt: skip
+    if not misfits:
+        return
+    fitting = [n for n in range(spec.min_dims, spec.max_dims + 1) if n not in misfits]
+    needs = "; ".join(f"{k!r} needs {lo}" + (f" to {hi}" if hi != lo else "") for k in kinds
+                      for lo, hi in [ndim_range(k)])  # fmt: skip
+    fix = (
+        f"pass shapes(min_dims={fitting[0]}, max_dims={fitting[-1]}, ...)"
+        if fitting
+        else "pass a shape strategy with as many dimensions as the layout needs"
+    )
+    raise InvalidArgument(
+        f"shape={shape!r} can draw {misfits[0]}-d shapes, but no layout in layout={layout!r} "
+        f"applies to {misfits[0]} dimensions ({needs}). "
+        f"{fix[0].upper() + fix[1:]}, or allow more layouts."
+    )
 
 
 def _layouts(

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from realize.testing._bits import has_data, storage_bytes
 from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
+from realize.testing._version_counter import bumped, restorable
 
 __all__ = ["assert_independent"]
 
@@ -45,8 +46,20 @@ def assert_independent(
     With a callable (``assert_independent(torch.clone, x)``) it also asserts that
     the call does not mutate ``x``: the bytes of its whole storage, its version
     counter (an in-place no-op bumps it) and its metadata stay as they were.
-    Writes made to check independence are undone before returning. On the meta
-    device, which has no memory, only identity and the version counter are checked.
+    On the meta device, which has no memory, only identity and the version counter
+    are checked.
+
+    What it does to ``x`` and the result: it leaves no trace. To check independence it
+    bumps the result's version counter and flips every bit of each storage in place
+    (``bitwise_not_``), then flips them back and sets both version counters back to
+    their values before the call, so autograd graphs that saved either tensor still
+    run backward, and every byte is as it was. Where this torch cannot set a version
+    counter back (``realize.testing._version_counter``), the shared-counter check falls
+    back to comparing ``_base`` instead of bumping.
+
+    Thread safety: not thread-safe. While it runs, the storages hold flipped bytes
+    and a bumped version counter; do not read or write ``x`` or the result (or any
+    view of them) from another thread or CUDA stream until it returns.
 
     >>> import torch
     >>> from realize.testing import assert_independent
@@ -106,15 +119,20 @@ def _check_unshared(report: Report, result: Tensor, source: Tensor) -> None:
         return
     if result.layout != torch.strided or source.layout != torch.strided:
         return
-    # Views share the version counter of their base; so does detach().
-    version = source._version
-    torch.autograd.graph.increment_version(result)
-    if source._version != version:
-        report.fail("input._version after bumping result's", source._version, version)
-    if not (has_data(result) and has_data(source)) or result.device != source.device:
+    # Views share the version counter of their base; so does detach(). Bump the result's
+    # and watch the input's, then set both back (see assert_independent's docstring).
+    if restorable():
+        version = source._version
+        with bumped(result, source):
+            after = source._version
+        if after != version:
+            report.fail("input._version after bumping result's", after, version)
+    comparable = has_data(result) and has_data(source) and result.device == source.device
+    if not comparable or not restorable():
         base = result._base
         if base is not None and (base is source or base is source._base):
             report.fail("result._base is the input's", True, False)
+    if not comparable:
         return
     overlap = _overlap(result, source)
     if overlap:

@@ -17,7 +17,15 @@ medians measured side by side in the same run:
   costs at most 1.10 extra copies over the fused ``x.sin().cos()``, a copy being a
   device-to-device ``copy_`` of the tensor. Not checked on CPU, where the barrier's
   fresh buffer pays page faults that a preallocated ``copy_`` does not
-  (docs/benchmarks.md).
+  (docs/benchmarks.md);
+* strategies (any record with ``extra_info["goal"]``): the time ratio it names, e.g.
+  ``tensors()`` at most 0.5x the time of ``hypothesis.extra.numpy.arrays``.
+
+Where a record carries ``extra_info["paired"]`` (``_paired.py``: the implementations timed
+in the same, alternating rounds), a time-ratio goal is judged on those per-round ratios:
+their median is the value, and the miss is real (``MISS``) only when the favourable
+quartile misses too; otherwise it is ``noisy``. Without it, on the ratio of the two
+benchmarks' medians, the quartiles of each deciding the same way.
 """
 
 from __future__ import annotations
@@ -63,9 +71,17 @@ class GoalResult:
     def missed(self) -> bool:
         return self.status == "MISS"
 
+    @property
+    def verdict(self) -> str:
+        """What a reader sees: ``met``, ``MISSED``, ``too noisy``, ``not measured``."""
+        return _VERDICTS.get(self.status, self.status)
+
     def line(self) -> str:
-        value = "" if self.value is None else f" = {self.value:.3f}"
-        return f"{self.status:5} {self.case}: {self.goal}{value}  [{self.detail}]"
+        value = "" if self.value is None else f" = {self.value:.3g}"
+        return f"{self.verdict:<12} {self.case}: {self.goal}{value}  [{self.detail}]"
+
+
+_VERDICTS = {"ok": "met", "MISS": "MISSED", "noisy": "too noisy", "n/a": "not measured"}
 
 
 def format_size(nbytes: int) -> str:
@@ -96,6 +112,20 @@ class _Stat:
     def __str__(self) -> str:
         spread = f"{format_time(self.q1)}-{format_time(self.q3)}"
         return f"{format_time(self.median)} (IQR {spread})"
+
+
+_Paired = dict[_Key, Mapping[str, Mapping[str, float]]]
+
+
+def _paired(benchmarks: Iterable[Mapping[str, Any]]) -> _Paired:
+    """realize's paired ratios (``extra_info["paired"]``) by case key."""
+    paired: _Paired = {}
+    for bench in benchmarks:
+        info = bench.get("extra_info") or {}
+        if info.get("impl") == "realize" and info.get("paired") and "suite" in info:
+            key = tuple(info[k] for k in ("suite", "device", "mode", "dtype", "layout"))
+            paired[(*key, int(info["nbytes"]))] = info["paired"]  # type: ignore[index]
+    return paired
 
 
 def _index(benchmarks: Iterable[Mapping[str, Any]]) -> dict[_Key, dict[str, _Stat]]:
@@ -140,15 +170,56 @@ def _check(
     return GoalResult(case, goal, value, status, detail)
 
 
-def _time_ratio(
-    case: str, stats: Mapping[str, _Stat], other: str, limit: float, detail: str = ""
+def _paired_check(
+    case: str, goal: str, ratio: Mapping[str, float], limit: float, *, invert: bool = False
 ) -> GoalResult:
-    """``median(realize) / median(other) <= limit``."""
+    """A goal on per-round ratios ``subject / other <= limit`` (``invert``: ``other / subject
+    >= limit``): met on the median; missed only if the favourable quartile misses too."""
+    median, q1, q3 = ratio["median"], ratio["q1"], ratio["q3"]
+    if invert:
+        median, q1, q3 = 1 / median, 1 / q3, 1 / q1
+        status = "ok" if median >= limit else "noisy" if q3 >= limit else "MISS"
+    else:
+        status = "ok" if median <= limit else "noisy" if q1 <= limit else "MISS"
+    detail = f"{int(ratio['rounds'])} interleaved rounds, ratio IQR {q1:.3g}-{q3:.3g}"
+    return GoalResult(case, goal, median, status, detail)
+
+
+def _time_ratio(
+    case: str,
+    stats: Mapping[str, _Stat],
+    other: str,
+    limit: float,
+    detail: str = "",
+    paired: Mapping[str, Mapping[str, float]] | None = None,
+) -> GoalResult:
+    """``time(realize) / time(other) <= limit``: per round if paired, else of medians."""
     goal = f"realize/{other} time (goal <= {limit:g})"
+    if paired and other in paired:
+        return _paired_check(case, goal, paired[other], limit)
     if other not in stats:
         return GoalResult(case, goal, None, "n/a", f"{other} was not measured")
     detail = detail or _medians(stats, "realize", other)
     return _check(case, goal, stats["realize"], stats[other], limit, at_most=True, detail=detail)
+
+
+def _declared_goals(benchmarks: Iterable[Mapping[str, Any]]) -> list[GoalResult]:
+    """Goals that a record states itself: ``extra_info["goal"] = {"case", "against",
+    "max_time_ratio"}`` judged on its ``extra_info["paired"][against]``."""
+    results = []
+    for bench in benchmarks:
+        info = bench.get("extra_info") or {}
+        declared = info.get("goal")
+        if not declared:
+            continue
+        other, limit = declared["against"], float(declared["max_time_ratio"])
+        goal = f"{info.get('impl')}/{other} time (goal <= {limit:g})"
+        ratio = (info.get("paired") or {}).get(other)
+        if ratio is None:
+            results.append(GoalResult(declared["case"], goal, None, "n/a", f"{other} not paired"))
+        else:
+            results.append(_paired_check(declared["case"], goal, ratio, limit))
+    return results
 
 
 def _barrier(case: str, fused: _Stat | None, realize: _Stat, copy: _Stat | None) -> GoalResult:
@@ -171,7 +242,8 @@ def _barrier(case: str, fused: _Stat | None, realize: _Stat, copy: _Stat | None)
 
 def evaluate(benchmarks: Iterable[Mapping[str, Any]]) -> list[GoalResult]:
     """Every goal that the measured cases allow to check, in a stable order."""
-    index = _index(benchmarks)
+    benchmarks = list(benchmarks)
+    index, paired = _index(benchmarks), _paired(benchmarks)
     results: list[GoalResult] = []
     for key in sorted(index):
         suite, device, mode, dtype, layout, nbytes = key
@@ -179,25 +251,34 @@ def evaluate(benchmarks: Iterable[Mapping[str, Any]]) -> list[GoalResult]:
         if "realize" not in stats:
             continue
         case = f"{suite} {device} {mode} {dtype} {layout} {format_size(nbytes)}"
+        pairs = paired.get(key)
         if suite == "compiled_barrier":
             if mode == "compiled" and device != "cpu" and nbytes >= ACCEL_LARGE:
                 copy = index.get((suite, device, "eager", dtype, layout, nbytes), {}).get("copy_")
                 results.append(_barrier(case, stats.get("fused"), stats["realize"], copy))
         elif suite == "latency":
             detail = _medians(stats, "realize", "clone", "test_op")
-            results.append(_time_ratio(case, stats, "clone", LATENCY_MAX_RATIO_TO_CLONE, detail))
-            results.append(
-                _time_ratio(case, stats, "test_op", LATENCY_MAX_RATIO_TO_TEST_OP, detail)
-            )
+            for other, limit in (
+                ("clone", LATENCY_MAX_RATIO_TO_CLONE),
+                ("test_op", LATENCY_MAX_RATIO_TO_TEST_OP),
+            ):
+                results.append(_time_ratio(case, stats, other, limit, detail, pairs))
         elif device == "cpu":
             if nbytes >= CPU_LARGE:
-                results.append(_time_ratio(case, stats, "clone", CPU_LARGE_MAX_RATIO))
+                results.append(_time_ratio(case, stats, "clone", CPU_LARGE_MAX_RATIO, "", pairs))
             elif nbytes <= CPU_SMALL:
-                results.append(_time_ratio(case, stats, "clone", CPU_SMALL_MAX_RATIO))
+                results.append(_time_ratio(case, stats, "clone", CPU_SMALL_MAX_RATIO, "", pairs))
         elif nbytes >= ACCEL_LARGE:
             # The peak is the eager copy_ of the same tensor, whatever mode realize ran in.
             peak = index.get(("copy", device, "eager", dtype, layout, nbytes), {}).get("copy_")
             goal = f"realize GB/s / copy_ GB/s (goal >= {ACCEL_MIN_FRACTION_OF_PEAK:g})"
+            if pairs and "copy_" in pairs:
+                results.append(
+                    _paired_check(
+                        case, goal, pairs["copy_"], ACCEL_MIN_FRACTION_OF_PEAK, invert=True
+                    )
+                )
+                continue
             if peak is None:
                 results.append(GoalResult(case, goal, None, "n/a", "copy_ was not measured"))
                 continue
@@ -208,17 +289,28 @@ def evaluate(benchmarks: Iterable[Mapping[str, Any]]) -> list[GoalResult]:
                 _check(case, goal, peak, realize, ACCEL_MIN_FRACTION_OF_PEAK, at_most=False,
                        detail=detail)
             )  # fmt: skip
-    return results
+    return results + _declared_goals(benchmarks)
 
 
-def format_results(results: list[GoalResult]) -> list[str]:
-    """The lines of the goal report, the counts on the last line."""
+def format_results(results: list[GoalResult], *, gate: bool = False) -> list[str]:
+    """The lines of the goal report, one per goal, and a last line that says what they add
+    up to and whether the run fails on them (``gate``)."""
     lines = [r.line() for r in results]
-    counts = {
-        status: sum(r.status == status for r in results) for status in ("ok", "noisy", "MISS")
-    }
-    lines.append(
-        f"{counts['ok']} goals met, {counts['MISS']} missed, {counts['noisy']} inconclusive "
-        "(medians miss, quartiles overlap the goal: too noisy to tell)."
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "MISS", "noisy", "n/a")}
+    total = (
+        f"Goals: {counts['ok']} met, {counts['MISS']} missed, {counts['noisy']} too noisy to tell"
     )
-    return lines
+    if counts["n/a"]:
+        total += f", {counts['n/a']} not measured"
+    if counts["MISS"] and gate:
+        total += ". A goal was missed: the run fails (REALIZE_BENCH_GOALS=fail)."
+    elif counts["MISS"]:
+        total += (
+            ". A goal was missed; this run reports it and does not fail "
+            "(REALIZE_BENCH_GOALS=fail, as in `tox run -e bench`, makes it fail)."
+        )
+    elif counts["noisy"]:
+        total += ". None missed beyond the noise; rerun on a quieter machine to tell the rest."
+    else:
+        total += ". All measured goals met."
+    return [*lines, total]

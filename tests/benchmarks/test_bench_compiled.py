@@ -32,6 +32,7 @@ import realize
 
 from ._devices import available_devices, is_present
 from ._goals import format_size
+from .test_bench_realize import TINY_COMPILED_CPU
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -91,8 +92,14 @@ def _compiled(impl: str, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tens
     if impl == "copy_":
         return functools.partial(torch.Tensor.copy_, torch.empty_like(x))
     torch.compiler.reset()  # a fresh Dynamo state per case: no recompile limit, no reuse
-    compiled = torch.compile(_GRAPHS[impl], dynamic=False, fullgraph=True)
-    compiled(x)  # compile here, outside anything timed
+    import torch._inductor.config as inductor_config  # benchmarks only: a documented knob
+
+    # Tiny CPU graphs single-threaded, as in test_bench_realize.py: an OpenMP region for a
+    # few KiB waits for a descheduled thread on a busy machine (milliseconds).
+    tiny = x.device.type == "cpu" and x.numel() * x.element_size() <= TINY_COMPILED_CPU
+    with inductor_config.patch({"cpp.threads": 1} if tiny else {}):
+        compiled = torch.compile(_GRAPHS[impl], dynamic=False, fullgraph=True)
+        compiled(x)  # compile here, outside anything timed
     return compiled
 
 

@@ -16,6 +16,18 @@ int8, float64 x contiguous, transposed, channels_last, expanded, step-sliced) at
 and a medium size. Compiled (Inductor, ``dynamic=False``, compiled once per case outside
 the timed part): the smallest and the goal sizes, and every dtype and layout at one size.
 
+The goals compare realize with clone (CPU) or with the ``copy_`` peak (accelerators). Those
+comparisons are not made between two separate benchmarks: the ``realize`` row of a goal case
+also times realize and its yardstick in interleaved rounds (``bench_run(paired=...)``), and
+the goal is judged on the per-round ratios (``_paired.py``).
+
+Tiny compiled CPU cases are compiled single-threaded (``cpp.threads=1``): Inductor wraps
+even a 1024-element loop in ``#pragma omp parallel``, and on a busy 2-core machine a
+parallel region waits for a descheduled thread for a whole time slice, so 4 KiB medians
+turned into milliseconds (measured with two busy processes: q3 347 us and p95 3.9 ms with
+two OpenMP threads, against 25 us and 0.44 ms with one, for a 22 us median). Both sides of
+the comparison are compiled the same way, and the fork/join cost is not what realize adds.
+
 ``GBps`` counts the logical bytes, ``numel * itemsize`` read plus the same written, whatever
 the strides: an expanded input re-reads cached elements, a step-sliced one reads whole cache
 lines for half of them.
@@ -35,7 +47,7 @@ import torch
 import realize
 
 from ._devices import available_devices, is_present
-from ._goals import ACCEL_LARGE, CPU_LARGE, format_size
+from ._goals import ACCEL_LARGE, CPU_LARGE, CPU_SMALL, format_size
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -51,6 +63,10 @@ EAGER_IMPLS = ("clone", "realize", "copy_", "op", "empty_like_copy", "test_op")
 COMPILED_IMPLS = ("clone", "realize", "test_op")
 
 HAS_TEST_OP = importlib.util.find_spec("torch._inductor.test_operators") is not None
+
+
+# Compiled CPU cases up to this size run single-threaded (see the module docstring).
+TINY_COMPILED_CPU = 64 * KiB
 
 
 def _sweep_sizes(device: str) -> list[int]:
@@ -206,14 +222,42 @@ def _eager(impl: str, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]
     return _test_op()
 
 
-def _compiled(impl: str, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+def _single_threaded(case: Case) -> bool:
+    return case.device == "cpu" and case.nbytes <= TINY_COMPILED_CPU
+
+
+_compiled_fns: dict[tuple[Case, str], Callable[[torch.Tensor], torch.Tensor]] = {}
+
+
+def _compiled(case: Case, impl: str, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``impl`` compiled for ``case``, once; kept while the consecutive tests of the case run
+    (the realize row reuses clone's for its paired timing)."""
+    if (case, impl) in _compiled_fns:
+        return _compiled_fns[(case, impl)]
+    if not any(key[0] == case for key in _compiled_fns):
+        # A fresh Dynamo state for every case: compiling one function for many static shapes
+        # would otherwise hit the recompile limit and silently run it eagerly.
+        _compiled_fns.clear()
+        torch.compiler.reset()
     fn = realize.realize if impl == "realize" else _clone if impl == "clone" else _test_op()
-    # A fresh Dynamo state for every case: compiling one function for many static shapes
-    # would otherwise hit the recompile limit and silently run it eagerly.
-    torch.compiler.reset()
-    compiled = torch.compile(fn, dynamic=False, fullgraph=True)
-    compiled(x)  # compile here, outside anything timed
+    import torch._inductor.config as inductor_config  # benchmarks only: a documented knob
+
+    with inductor_config.patch({"cpp.threads": 1} if _single_threaded(case) else {}):
+        compiled = torch.compile(fn, dynamic=False, fullgraph=True)
+        compiled(x)  # compile here, outside anything timed
+    _compiled_fns[(case, impl)] = compiled
     return compiled
+
+
+def _yardsticks(case: Case, x: torch.Tensor) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+    """What realize is paired with for its goal in this case (none: no goal here)."""
+    if case.device == "cpu":
+        if case.nbytes >= CPU_LARGE or case.nbytes <= CPU_SMALL:
+            return {
+                "clone": _eager("clone", x) if case.mode == "eager" else _compiled(case, "clone", x)
+            }
+        return {}
+    return {"copy_": _eager("copy_", x)} if case.nbytes >= ACCEL_LARGE else {}
 
 
 @pytest.mark.parametrize(("case", "impl"), _params())
@@ -221,7 +265,8 @@ def test_copy(bench_run: Callable[..., Any], case: Case, impl: str) -> None:
     if not is_present(case.device):
         pytest.skip(f"device {case.device} is not present on this machine")
     x = _input(case)
-    fn = _eager(impl, x) if case.mode == "eager" else _compiled(impl, x)
+    fn = _eager(impl, x) if case.mode == "eager" else _compiled(case, impl, x)
+    paired = _yardsticks(case, x) if impl == "realize" else {}
     out = bench_run(
         fn,
         x,
@@ -235,6 +280,9 @@ def test_copy(bench_run: Callable[..., Any], case: Case, impl: str) -> None:
         nbytes=case.nbytes,
         shape=list(x.shape),
         stride=list(x.stride()),
+        compile_threads=1 if case.mode == "compiled" and _single_threaded(case) else None,
+        paired=paired,
+        paired_rounds=15 if case.goal_size else 31,
         **({"budget_s": 0.5, "min_rounds": 15} if case.goal_size else {}),
     )
     # A benchmark of a wrong copy would be meaningless.

@@ -7,7 +7,10 @@ use the *same* shape strategy object, so the shape distribution is identical
 (``strategies.shapes`` and ``hnp.array_shapes`` with the same bounds do not draw
 the same distribution: numpy's favours more dimensions).
 
-Goals, checked at the end of each group (the numpy row runs first):
+Goals, judged with the other performance goals at the end of the run (met, MISSED or
+too noisy, never a failed test unless ``REALIZE_BENCH_GOALS=fail``). Each of our rows also
+times ours against numpy's in interleaved rounds (``_paired.py``), and the goal is judged on
+those per-round time ratios:
 
 * float32, 1-4 dims, sides 1-16, both sides drawing shapes from
   ``strategies.shapes``: at least 2x the examples/s of
@@ -31,6 +34,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.strategies import SearchStrategy
 
 from realize.strategies import shapes, tensors
+
+from ._paired import paired_ratios
 
 np = pytest.importorskip("numpy")
 hnp = pytest.importorskip("hypothesis.extra.numpy")
@@ -100,7 +105,20 @@ def _examples(strategy: SearchStrategy[torch.Tensor], n: int) -> Callable[[], in
     return run
 
 
-def _bench(benchmark: Any, group: str, impl: str, layout: str, strategy: Any, n: int) -> float:
+PAIRED_ROUNDS = {SMALL_EXAMPLES: 9, LARGE_EXAMPLES: 5}  # numpy's 1000x1000 rounds take seconds
+
+
+def _bench(
+    benchmark: Any,
+    group: str,
+    impl: str,
+    layout: str,
+    strategy: Any,
+    n: int,
+    goal: tuple[Any, float] | None = None,
+) -> float:
+    """Benchmark ``n`` examples of ``strategy``; with ``goal=(numpy_strategy, max_ratio)``,
+    also pair it with numpy's and declare the goal (``_goals.py``)."""
     benchmark.group = group
     run = _examples(strategy, n)
     nbytes = benchmark.pedantic(run, rounds=ROUNDS, iterations=1, warmup_rounds=1)
@@ -115,34 +133,54 @@ def _bench(benchmark: Any, group: str, impl: str, layout: str, strategy: Any, n:
         mode="eager",
         GBps=nbytes / benchmark.stats.stats.min / 1e9,
         examples_per_s=1.0 / best,
+        suite="strategies",
     )
+    if goal is not None:
+        numpy_strategy, max_ratio = goal
+        benchmark.extra_info["paired"] = paired_ratios(
+            run, {NUMPY: _examples(numpy_strategy, n)}, device="cpu", rounds=PAIRED_ROUNDS[n],
+            round_s=0.0,
+        )  # fmt: skip
+        benchmark.extra_info["goal"] = {
+            "case": f"{group}: {impl}",
+            "against": NUMPY,
+            "max_time_ratio": max_ratio,
+        }
     return best
 
 
 @pytest.mark.parametrize("impl", [NUMPY, "tensors(contiguous=True)", "tensors(any layout)"])
 @pytest.mark.parametrize("shape_strategy", list(SHAPES))
-def test_examples_per_second_small_float32(benchmark: Any, shape_strategy: str, impl: str) -> None:
+def test_examples_per_second_small_float32(
+    benchmark: Any, bench_record: Callable[[Any], None], shape_strategy: str, impl: str
+) -> None:
     group = f"strategies: float32, 1-4 dims, sides 1-16, {shape_strategy}()"
-    layout, strategy = _small(SHAPES[shape_strategy])[impl]
-    ours = _bench(benchmark, group, impl, layout, strategy, SMALL_EXAMPLES)
+    strategies = _small(SHAPES[shape_strategy])
+    layout, strategy = strategies[impl]
+    # The goal is checked where the shape strategy is cheap: numpy's list strategy costs
+    # more than our whole tensor and is shared by both sides, so there its speedup is
+    # recorded but bounded by that shared cost.
+    goal = (
+        (strategies[NUMPY][1], 1 / SPEEDUP_GOAL)
+        if impl != NUMPY and shape_strategy == "shapes"
+        else None
+    )
+    ours = _bench(benchmark, group, impl, layout, strategy, SMALL_EXAMPLES, goal)
     numpy = _BEST.get((group, NUMPY))
     if impl != NUMPY and numpy is not None:
-        speedup = numpy / ours
-        benchmark.extra_info["speedup_vs_hnp"] = speedup
-        # The goal is checked where the shape strategy is cheap: numpy's list
-        # strategy costs more than our whole tensor and is shared by both sides,
-        # so there its speedup is recorded but bounded by that shared cost.
-        if shape_strategy == "shapes":
-            assert speedup >= SPEEDUP_GOAL, f"{impl}: {speedup:.2f}x numpy's examples/s"
+        benchmark.extra_info["speedup_vs_hnp"] = numpy / ours
+    bench_record(benchmark)
 
 
 @pytest.mark.parametrize("impl", list(LARGE))
-def test_time_for_a_1000x1000_float32_tensor(benchmark: Any, impl: str) -> None:
+def test_time_for_a_1000x1000_float32_tensor(
+    benchmark: Any, bench_record: Callable[[Any], None], impl: str
+) -> None:
     group = "strategies: one 1000x1000 float32 tensor"
     layout, strategy = LARGE[impl]
-    ours = _bench(benchmark, group, impl, layout, strategy, LARGE_EXAMPLES)
+    goal = (LARGE[NUMPY][1], LARGE_TIME_GOAL) if impl != NUMPY else None
+    ours = _bench(benchmark, group, impl, layout, strategy, LARGE_EXAMPLES, goal)
     numpy = _BEST.get((group, NUMPY))
     if impl != NUMPY and numpy is not None:
-        ratio = ours / numpy
-        benchmark.extra_info["time_vs_hnp"] = ratio
-        assert ratio <= LARGE_TIME_GOAL, f"{impl}: {ratio:.3f}x numpy's time"
+        benchmark.extra_info["time_vs_hnp"] = ours / numpy
+    bench_record(benchmark)

@@ -67,7 +67,7 @@ def test_latency_against_clone_and_the_test_op() -> None:
     results = evaluate([latency("realize", 2.0), latency("clone", 1.0), latency("test_op", 3.0)])
     assert [r.status for r in results] == ["ok", "MISS"]  # 2.0 <= 2.6; 0.67 > 0.5
     assert "test_op" in results[0].detail  # all three medians are reported
-    assert format_results(results)[-1].startswith("1 goals met, 1 missed, 0 inconclusive")
+    assert format_results(results)[-1].startswith("Goals: 1 met, 1 missed, 0 too noisy to tell")
 
 
 def test_other_suites_are_ignored() -> None:
@@ -89,3 +89,61 @@ def test_barrier_costs_at_most_one_extra_copy_on_accelerators() -> None:
     cpu = [case(i, m, device="cpu") for i, m in (("fused", 1), ("copy_", 1), ("realize", 9))]
     assert evaluate(cpu) == []  # not a CPU goal: fresh-page faults dominate there
     assert _only(evaluate([case("fused", 1.0), case("realize", 2.0)])).status == "n/a"
+
+
+def _paired_realize(ratio: float, q1: float, q3: float, **kwargs: Any) -> dict[str, Any]:
+    bench = _bench("realize", 1.0, **kwargs)
+    other = "copy_" if kwargs.get("device", "cpu") != "cpu" else "clone"
+    bench["extra_info"]["paired"] = {other: {"median": ratio, "q1": q1, "q3": q3, "rounds": 31.0}}
+    return bench
+
+
+def test_paired_ratios_decide_over_the_separate_medians() -> None:
+    # The separate medians say 10x (a burst of load hit clone's run), the paired rounds 1.02.
+    clone = _bench("clone", 0.1)
+    met = _only(evaluate([clone, _paired_realize(1.02, 1.0, 1.04)]))
+    assert met.status == "ok" and met.value == 1.02 and "31 interleaved rounds" in met.detail
+    noisy = _only(evaluate([clone, _paired_realize(1.08, 1.03, 1.2)]))  # q1 within the goal
+    assert noisy.status == "noisy"
+    missed = _only(evaluate([clone, _paired_realize(1.3, 1.2, 1.4)]))  # q1 beyond it too
+    assert missed.status == "MISS"
+
+
+def test_paired_peak_fraction_on_accelerators() -> None:
+    big = 256 * MiB
+    kwargs: dict[str, Any] = {"device": "cuda:0", "nbytes": big}
+    peak = _bench("copy_", 1.0, **kwargs)
+    assert _only(evaluate([peak, _paired_realize(1.05, 1.0, 1.1, **kwargs)])).status == "ok"
+    assert _only(evaluate([peak, _paired_realize(1.2, 1.05, 1.3, **kwargs)])).status == "noisy"
+    assert _only(evaluate([peak, _paired_realize(1.3, 1.25, 1.4, **kwargs)])).status == "MISS"
+
+
+def test_a_declared_goal_is_judged_on_its_pairing() -> None:
+    bench = {
+        "extra_info": {
+            "impl": "tensors()",
+            "suite": "strategies",
+            "goal": {"case": "strategies small", "against": "hnp", "max_time_ratio": 0.5},
+            "paired": {"hnp": {"median": 0.3, "q1": 0.28, "q3": 0.35, "rounds": 7.0}},
+        },
+        "stats": {"median": 1.0, "q1": 1.0, "q3": 1.0},
+    }
+    result = _only(evaluate([bench]))
+    assert (result.case, result.status, result.value) == ("strategies small", "ok", 0.3)
+    bench["extra_info"]["paired"]["hnp"] |= {"median": 0.6, "q1": 0.55}
+    assert _only(evaluate([bench])).status == "MISS"
+    del bench["extra_info"]["paired"]
+    assert _only(evaluate([bench])).status == "n/a"
+
+
+def test_the_summary_names_each_verdict_and_ends_with_the_counts() -> None:
+    clone = _bench("clone", 1.0)
+    results = evaluate([clone, _paired_realize(1.3, 1.2, 1.4)])
+    report = format_results(results)
+    assert report[0].startswith("MISSED ")
+    assert "does not fail" in report[-1] and "REALIZE_BENCH_GOALS=fail" in report[-1]
+    assert "the run fails" in format_results(results, gate=True)[-1]
+    met = format_results(evaluate([clone, _paired_realize(1.0, 0.9, 1.1)]))
+    assert met[0].startswith("met ") and met[-1].endswith("All measured goals met.")
+    noisy = format_results(evaluate([clone, _paired_realize(1.1, 1.0, 1.2)]))
+    assert noisy[0].startswith("too noisy ") and "quieter machine" in noisy[-1]

@@ -99,3 +99,46 @@ def test_matplotlib_is_imported_lazily() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "False", result.stdout + result.stderr
+
+
+def test_without_arguments_it_reads_the_last_run_and_writes_under_benchmarks(
+    tool: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib", reason="the plot tool needs matplotlib (bench extra)")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".benchmarks").mkdir()
+    (tmp_path / ".benchmarks" / "last-run.json").write_text(json.dumps(_synthetic()))
+    assert tool.main([]) == 0
+    assert {p.name for p in (tmp_path / ".benchmarks" / "plots").iterdir()} == {
+        "bandwidth-cpu.png", "bandwidth-cuda0.png", "strategies.png",
+    }  # fmt: skip
+
+
+def test_the_newest_saved_run_when_there_is_no_last_run(tool: ModuleType, tmp_path: Path) -> None:
+    machine = tmp_path / ".benchmarks" / "Linux-CPython-3.11-64bit"
+    machine.mkdir(parents=True)
+    for name in ("0001_old.json", "0002_new.json", "0010_newest.json"):
+        (machine / name).write_text("{}")
+    assert [p.name for p in tool.default_inputs(tmp_path)] == ["0010_newest.json"]
+    assert tool.default_inputs(tmp_path / "nowhere") == []
+
+
+def test_before_any_benchmark_run_it_says_what_to_run(
+    tool: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    assert tool.main([]) == 2
+    assert "pytest tests/benchmarks --benchmark-only --benchmark-json=" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # a named file that is not there
+        tool.main(["missing.json"])
+    message = str(exit_info.value.code)
+    assert "missing.json does not exist" in message and "tox run -e bench" in message
+
+
+def test_the_log_axis_fits_the_data_not_an_outlier(tool: ModuleType) -> None:
+    core = [5.0, 8.0, 12.0]  # realize, clone, copy_ GB/s
+    lo, hi = tool.fitted_log_range(core, [*core, 3.0, 1e-3])  # 1e-3: a stalled compiled run
+    assert 1.0 < lo < 3.0 and 12.0 < hi < 40.0
+    assert tool._ratio_range([1.02, 0.97]) == (0.5, 2.0)
+    assert tool._ratio_range([500.0]) == (1 / 20, 20.0)

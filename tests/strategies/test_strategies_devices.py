@@ -57,7 +57,7 @@ def test_imports_are_lazy_and_never_initialise_cuda() -> None:
     assert not torch_by_hypothesis
     assert cuda == [False, False]
     if PLUGIN_INSTALLED:
-        assert from_type == "tensors()"
+        assert from_type.startswith("tensors(dtype=dtypes(")
 
 
 def test_default_devices_are_the_present_ones(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,7 +108,10 @@ def test_meta_device_dtypes() -> None:
         ({"kinds": ()}, "kinds=() is empty"),
         ({"kinds": 3}, "kinds=3"),
         ({"device": "cuda:99"}, "device='cuda:99' is not available"),
-        ({"exclude": [torch.float32, "int8"]}, "exclude[1]='int8'"),
+        (
+            {"exclude": [torch.float32, "int9"]},
+            "exclude[1]='int9' is not the name of a torch dtype",
+        ),
         ({"kinds": "bool", "requires_grad": True}, "No dtype satisfies"),
     ],
 )
