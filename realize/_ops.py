@@ -29,7 +29,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from realize import _autograd_internals, _nested
+from realize import _autograd_internals, _nested, _typed_call
 from realize._fast_path import transforms_active
 
 __all__ = ["NAMESPACE", "OPS", "OpSpec", "barrier_op", "realize_op", "transform_function"]
@@ -181,6 +181,7 @@ def _define(spec: OpSpec) -> torch._ops.OpOverload:
         return op(self), in_dims[0]
 
     torch.library.register_vmap(spec.qualname, vmap_rule, lib=_lib)
+    _typed_call.typed_call(op)
     return op
 
 

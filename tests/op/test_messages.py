@@ -3,8 +3,7 @@
 ``realize.realize(x)`` checks its argument in Python; the bare operator
 ``torch.ops.realize.realize.default`` is parsed by PyTorch's schema code first, which
 raises ``RuntimeError`` for ``"x"`` or ``3`` (as ``aten::clone`` does) before any kernel
-of ours runs. The fix lives in ``realize/_op.py`` (an ``OpOverload`` subclass whose
-``__call__`` checks ``self`` first); until it lands these are expected failures.
+of ours runs; ``realize/_typed_call.py`` checks ``self`` first.
 """
 
 from __future__ import annotations
@@ -22,10 +21,12 @@ def _ids(value: object) -> str:
 
 
 @pytest.mark.parametrize("value", NON_TENSORS, ids=_ids)
-@pytest.mark.parametrize("op", [realize.realize, realize.realize_op], ids=["function", "op"])
+@pytest.mark.parametrize(
+    "op",
+    [realize.realize, realize.realize_op, realize.barrier, realize.barrier_op],
+    ids=["realize", "realize-op", "barrier", "barrier-op"],
+)
 def test_any_non_tensor_is_a_type_error_naming_the_argument(op: object, value: object) -> None:
-    if op is realize.realize_op and not isinstance(value, type(None)):
-        pytest.xfail("bare operator: PyTorch's schema parser raises RuntimeError (fix: _op.py)")
     with pytest.raises(TypeError, match=rf"expected a (torch\.)?Tensor.*, but got {_ids(value)}"):
         op(value)  # type: ignore[operator]
 
