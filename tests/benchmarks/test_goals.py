@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ._goals import GoalResult, evaluate, format_results
 
 MiB = 1024 * 1024
@@ -82,13 +84,29 @@ def test_barrier_costs_at_most_one_extra_copy_on_accelerators() -> None:
         mode = "eager" if impl == "copy_" else "compiled"
         return _bench(impl, median, device=device, nbytes=big, suite="compiled_barrier", mode=mode)
 
-    base = [case("fused", 1.0), case("copy_", 1.0), case("fallback", 3.0)]
-    assert _only(evaluate([*base, case("realize", 2.05)])).status == "ok"
-    missed = _only(evaluate([*base, case("realize", 2.3)]))
+    base = [case("fused", 1.0), case("realize", 1.0), case("copy_", 1.0), case("fallback", 3.0)]
+    assert _only(evaluate([*base, case("barrier", 2.05)])).status == "ok"
+    missed = _only(evaluate([*base, case("barrier", 2.3)]))
     assert missed.status == "MISS" and missed.value is not None and abs(missed.value - 1.3) < 1e-9
-    cpu = [case(i, m, device="cpu") for i, m in (("fused", 1), ("copy_", 1), ("realize", 9))]
+    assert "barrier - fused" in missed.goal
+    cpu = [
+        case(i, m, device="cpu")
+        for i, m in (("fused", 1), ("realize", 1), ("copy_", 1), ("barrier", 9))
+    ]
     assert evaluate(cpu) == []  # not a CPU goal: fresh-page faults dominate there
-    assert _only(evaluate([case("fused", 1.0), case("realize", 2.0)])).status == "n/a"
+    no_copy = [case("fused", 1.0), case("realize", 1.0), case("barrier", 2.0)]
+    assert _only(evaluate(no_copy)).status == "n/a"
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda:0"])
+def test_compiled_realize_costs_what_the_test_op_costs(device: str) -> None:
+    def case(impl: str, median: float) -> dict[str, Any]:
+        return _bench(impl, median, device=device, nbytes=MiB, suite="compiled_barrier",
+                      mode="compiled")  # fmt: skip
+
+    met = _only(evaluate([case("realize", 1.02), case("test_op", 1.0)]))
+    assert met.status == "ok" and "test_op" in met.goal
+    assert _only(evaluate([case("realize", 1.5), case("test_op", 1.0)])).status == "MISS"
 
 
 def _paired_realize(ratio: float, q1: float, q3: float, **kwargs: Any) -> dict[str, Any]:
