@@ -66,7 +66,9 @@ def _guarded(callback: Callback, what: str, fallback: str) -> Callback:
     def run(module: types.ModuleType) -> None:
         try:
             callback(module)
-        except Exception as err:  # a hook must never break the user's import
+        except KeyboardInterrupt:  # the user's own interrupt: let it through
+            raise
+        except BaseException as err:  # whatever else, never break the user's import
             _failures[what] = repr(err)
             warnings.warn(
                 f"realize: {what} failed on import of {module.__name__} ({err!r}); "

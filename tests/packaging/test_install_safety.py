@@ -92,8 +92,14 @@ def test_a_failing_hook_warns_once_and_the_import_goes_on(
     def explode(module: object) -> None:
         raise KeyError("a future torch renamed something")
 
+    def exit_hard(module: object) -> None:
+        raise SystemExit("a callback that exits")
+
     _realize_hooks.when_imported(
         "realize_failing_probe", explode, what="the probe registration", fallback="all else works."
+    )
+    _realize_hooks.when_imported(
+        "realize_failing_probe", exit_hard, what="the exiting registration", fallback="fine."
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -101,7 +107,8 @@ def test_a_failing_hook_warns_once_and_the_import_goes_on(
 
     assert realize_failing_probe.VALUE == 1  # the user's import completed
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    assert len(messages) == 1, messages
+    assert len(messages) == 2, messages  # one warning per failed registration
     assert "the probe registration failed" in messages[0]
+    assert "SystemExit" in _realize_hooks.failures()["the exiting registration"]
     assert "KeyError" in messages[0] and "all else works." in messages[0]
     assert "KeyError" in _realize_hooks.failures()["the probe registration"]
