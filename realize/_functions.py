@@ -15,8 +15,11 @@ _is_compiling = torch.compiler.is_compiling
 
 def _materialise(op: torch._ops.OpOverload, x: Tensor, caller: str) -> Tensor:
     if _is_compiling():
-        # Dynamo traces this branch: the operator lands in the graph.
-        return op(x)  # type: ignore[no-any-return]
+        # Dynamo traces this branch: the operator lands in the graph. Called through
+        # its packet (``torch.ops.realize.realize``), as PyTorch's test op calls its
+        # own, so Dynamo names the node ``realize`` like the seed's, and Inductor's
+        # comments and debug traces read the same.
+        return getattr(torch.ops.realize, caller)(x)  # type: ignore[no-any-return]
     if clone_is_equivalent(x):
         # Nothing observes the call: the operator would run exactly this.
         return x.clone()

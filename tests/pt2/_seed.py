@@ -52,6 +52,16 @@ def seed_realize() -> Callable[[torch.Tensor], torch.Tensor]:
     return realize  # type: ignore[no-any-return]
 
 
+def seed_for(
+    ours: Callable[[torch.Tensor], torch.Tensor],
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The seed's counterpart of ``ours``: its function, or its bare operator for ours."""
+    if isinstance(ours, torch._ops.OpOverload):
+        seed_realize()  # importing test_operators defines the seed's operator
+        return torch.ops._inductor_test.realize.default  # type: ignore[no-any-return]
+    return seed_realize()
+
+
 @dataclass(frozen=True)
 class Compiled:
     """What Inductor produced for one graph."""
@@ -94,9 +104,14 @@ def assert_same_as_seed(
     ours: Callable[[torch.Tensor], torch.Tensor],
     dynamic: bool | None = None,
 ) -> Compiled:
-    """``graph(R)`` compiled with R = the seed's op and R = ``ours``: same IR, kernels, code."""
+    """``graph(R)`` compiled with R = the seed's op and R = ``ours``: same IR, kernels, code.
+
+    A bare operator of ours is compared with the seed's bare operator (Dynamo names a
+    node after what was called: ``realize`` for a function, ``realize_default`` for
+    an overload), a function with the seed's function.
+    """
     __tracebackhide__ = True
-    want = compile_with(graph(seed_realize()), *args, dynamic=dynamic)
+    want = compile_with(graph(seed_for(ours)), *args, dynamic=dynamic)
     got = compile_with(graph(ours), *args, dynamic=dynamic)
     assert (got.ir_nodes_pre_fusion, got.kernels) == (want.ir_nodes_pre_fusion, want.kernels), (
         f"(ir_nodes_pre_fusion, generated_kernel_count)=({got.ir_nodes_pre_fusion}, "

@@ -22,7 +22,7 @@ from torch._inductor import config
 
 import realize
 from tests.pt2._helpers import COMPILE_DEVICES, CUDA_PARAM, skip_without_inductor_backend
-from tests.pt2._seed import assert_same_as_seed, compile_with, normalised, seed_realize
+from tests.pt2._seed import assert_same_as_seed, compile_with, normalised, seed_for, seed_realize
 
 OURS = [
     pytest.param(realize.realize, id="realize.realize"),
@@ -105,7 +105,7 @@ def test_debug_trace_fuses_op0_and_op1(ours: Op) -> None:
         return lambda a, b: torch.matmul(R(a + 1) + 2, b)
 
     args = (_randn(16, 16), _randn(16, 16, seed=1))
-    seed_pre, seed_post = _fusion_logs(graph(seed_realize()), *args)
+    seed_pre, seed_post = _fusion_logs(graph(seed_for(ours)), *args)
     pre, post = _fusion_logs(graph(ours), *args)
     assert "op0: SchedulerNode(ComputedBuffer)" in pre and "op1: SchedulerNode" in pre, pre
     assert "op0_op1: FusedSchedulerNode(SchedulerNode,SchedulerNode)" in post, post
