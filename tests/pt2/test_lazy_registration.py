@@ -52,7 +52,7 @@ from torch._inductor.utils import run_and_get_code
 from realize import _lowering
 
 def f(x):
-    return realize.realize(x)
+    return realize.{name}(x)
 
 x = torch.arange(12.0).reshape(3, 4)
 report = []
@@ -66,7 +66,7 @@ for attempt in range(2):  # the second attempt must be served from the cache
         "status": _lowering.status(),
         "kernels": metrics.generated_kernel_count,
         "fallback": any(  # a call of the operator, not a comment naming it
-            "realize.realize" in line.split("#", 1)[0]
+            "realize.{name}" in line.split("#", 1)[0]
             for line in "".join(code).splitlines()
         ),
         "hits": counters["inductor"]["fxgraph_cache_hit"]
@@ -77,7 +77,8 @@ print(json.dumps(report))
 
 
 @pytest.mark.slow
-def test_cache_entry_without_lowering_is_not_served_with_it() -> None:
+@pytest.mark.parametrize("name", ["realize", "barrier"])
+def test_cache_entry_without_lowering_is_not_served_with_it(name: str) -> None:
     # A cache key tag of its own gives this test empty FX graph and AOTAutograd
     # caches, while the C++ build cache stays shared (a fresh TORCHINDUCTOR_CACHE_DIR
     # would rebuild Inductor's C++ prelude: tens of seconds on a small machine).
@@ -91,7 +92,8 @@ def test_cache_entry_without_lowering_is_not_served_with_it() -> None:
     # and that graph goes into the cache.
     without = json.loads(
         run_python(
-            _COMPILE_AND_REPORT, env={**env, "REALIZE_DISABLE_LOWERING": "1"}
+            _COMPILE_AND_REPORT.replace("{name}", name),
+            env={**env, "REALIZE_DISABLE_LOWERING": "1"},
         ).stdout.splitlines()[-1]
     )
     assert without[0]["status"].startswith("disabled"), without
@@ -102,7 +104,8 @@ def test_cache_entry_without_lowering_is_not_served_with_it() -> None:
     # barrier; and be served from the cache the second time.
     with_lowering = json.loads(
         run_python(
-            _COMPILE_AND_REPORT, env={**env, "REALIZE_DISABLE_LOWERING": "0"}
+            _COMPILE_AND_REPORT.replace("{name}", name),
+            env={**env, "REALIZE_DISABLE_LOWERING": "0"},
         ).stdout.splitlines()[-1]
     )
     first, second = with_lowering
