@@ -354,7 +354,7 @@ _CODEC_OF_KIND: dict[str, type[Codec]] = {
 @functools.cache
 def codec_for(dtype: torch.dtype) -> Codec:
     """The codec of a value dtype (cached: small-float tables are built once)."""
-    codec = _CODEC_OF_KIND.get(kind_of(dtype))  # type: ignore[arg-type]
+    codec = _CODEC_OF_KIND.get(kind_of(dtype) or "")
     if codec is None:  # pragma: no cover
         raise InvalidArgument(f"dtype={dtype!r} has no element values")
     return codec(dtype)
