@@ -27,9 +27,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from realize.strategies._codecs import sentinel
     from realize.strategies._devices import available_devices, devices
     from realize.strategies._dtypes import KINDS, dtypes, supported_dtypes
-    from realize.strategies._elements import from_dtype, sentinel
+    from realize.strategies._elements import from_dtype
     from realize.strategies._layouts import Layout, layouts
     from realize.strategies._profiles import PROFILES, load_profile
     from realize.strategies._shapes import (
@@ -72,7 +73,7 @@ _MODULE_OF = {
     "load_profile": "_profiles",
     "PROFILES": "_profiles",
     "mutually_broadcastable_shapes": "_shapes",
-    "sentinel": "_elements",
+    "sentinel": "_codecs",
     "shapes": "_shapes",
     "supported_dtypes": "_dtypes",
     "tensors": "_tensors",

@@ -3,7 +3,7 @@
 Discovery happens at the first draw, never at import, so importing this package
 does not initialise CUDA (``torch.cuda.device_count()`` does not create a context).
 The default set is cpu, every ``cuda:N``, ``mps``, and the devices of any other
-accelerator torch reports through ``torch.accelerator``. ``meta`` is only drawn
+accelerator (``torch.accelerator``, or ``torch.xpu`` on older torch). ``meta`` is only drawn
 when asked for. The environment variable ``REALIZE_DEVICES`` (a comma-separated
 list such as ``cpu,cuda:0``) replaces the default set; the root ``conftest.py``
 sets it from ``pytest --device``.
@@ -18,7 +18,8 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from realize.strategies._draw import draw_integer
+from realize.strategies._draw import draw_choice
+from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._validation import check_bool
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "check_device",
     "devices",
     "is_available",
+    "present_devices",
 ]
 
 ENV_VAR = "REALIZE_DEVICES"
@@ -60,16 +62,39 @@ def is_available(device: torch.device | str) -> bool:
     return n > 0 and (dev.index is None or dev.index < n)
 
 
-def _discover() -> tuple[torch.device, ...]:
+# Backends found through ``torch.<type>.is_available()`` as well as through
+# ``torch.accelerator`` (which older torch lacks); cuda and mps have their own checks.
+_OTHER_BACKENDS = ("xpu",)
+
+
+def _other_accelerators() -> list[str]:
+    """Device types besides cpu, cuda and mps that are present (xpu, ...)."""
+    found = []
+    accelerator = getattr(torch, "accelerator", None)  # torch >= 2.6
+    if accelerator is not None and accelerator.is_available():
+        current = accelerator.current_accelerator()
+        if current is not None:
+            found.append(current.type)
+    found += [t for t in _OTHER_BACKENDS if _count(t)]
+    return [t for t in dict.fromkeys(found) if t not in ("cpu", "cuda", "mps")]
+
+
+def present_devices(*, allow_meta: bool = False) -> tuple[torch.device, ...]:
+    """Every device present in this process, whatever ``REALIZE_DEVICES`` says.
+
+    ``cpu`` first, then ``cuda:0``, ``cuda:1``, ..., ``mps``, the devices of other
+    accelerators (``xpu:0``, ...), and ``meta`` last when ``allow_meta``. The one
+    device registry: ``available_devices()``, the root conftest's ``--device`` and
+    the benchmarks all start from it.
+    """
     found = [torch.device("cpu")]
     found += [torch.device("cuda", i) for i in range(_count("cuda"))]
     if _count("mps"):
         found.append(torch.device("mps"))
-    accelerator = getattr(torch, "accelerator", None)
-    if accelerator is not None and accelerator.is_available():
-        current = accelerator.current_accelerator()
-        if current is not None and current.type not in ("cuda", "mps", "cpu"):
-            found += [torch.device(current.type, i) for i in range(_count(current.type))]
+    for device_type in _other_accelerators():
+        found += [torch.device(device_type, i) for i in range(_count(device_type))]
+    if allow_meta:
+        found.append(torch.device("meta"))
     return tuple(found)
 
 
@@ -88,7 +113,7 @@ def _from_env(value: str) -> tuple[torch.device, ...]:
         if not is_available(dev):
             raise InvalidArgument(
                 f"{ENV_VAR}={value!r} names {item!r}, which is not available in this "
-                f"process (available: {', '.join(map(str, _discover()))}). "
+                f"process (available: {', '.join(map(str, present_devices()))}). "
                 f"Unset {ENV_VAR} or list only present devices."
             )
         result.append(dev)
@@ -104,7 +129,7 @@ def available_devices(*, allow_meta: bool = False) -> tuple[torch.device, ...]:
     then ``mps`` and other accelerators; ``meta`` last when ``allow_meta``.
     """
     env = os.environ.get(ENV_VAR, "").strip()
-    found = _from_env(env) if env else _discover()
+    found = _from_env(env) if env else present_devices()
     if allow_meta and torch.device("meta") not in found:
         found = (*found, torch.device("meta"))
     return found
@@ -126,37 +151,26 @@ def check_device(device: object, name: str = "device", *, allow_meta: bool = Tru
     if not is_available(dev):
         raise InvalidArgument(
             f"{name}={device!r} is not available in this process (available: "
-            f"{', '.join(map(str, _discover()))}, meta). Draw from devices() to use "
+            f"{', '.join(map(str, present_devices()))}, meta). Draw from devices() to use "
             "whatever is present, or skip the test when the device is missing."
         )
     return dev
 
 
-class DeviceStrategy(SearchStrategy[torch.device]):
+class DeviceStrategy(ResolvingStrategy[torch.device, tuple[torch.device, ...]]):
     """Draws one of ``available_devices()``, computed at the first draw."""
 
     def __init__(self, allow_meta: bool) -> None:
-        super().__init__()
-        self._allow_meta = allow_meta
-        self._choices: tuple[torch.device, ...] | None = None
+        super().__init__(
+            "devices", kwargs={"allow_meta": allow_meta}, defaults={"allow_meta": False}
+        )
 
-    def __repr__(self) -> str:
-        return "devices(allow_meta=True)" if self._allow_meta else "devices()"
-
-    def do_validate(self) -> None:
-        check_bool(self._allow_meta, "allow_meta")
-        self.choices()
-
-    def choices(self) -> tuple[torch.device, ...]:
-        if self._choices is None:
-            self._choices = available_devices(allow_meta=self._allow_meta)
-        return self._choices
+    def resolve(self) -> tuple[torch.device, ...]:
+        allow_meta = check_bool(self.call_kwargs["allow_meta"], "allow_meta")
+        return available_devices(allow_meta=allow_meta)
 
     def do_draw(self, data: Any) -> torch.device:
-        choices = self.choices()
-        if len(choices) == 1:
-            return choices[0]
-        return choices[draw_integer(data, 0, len(choices) - 1)]
+        return draw_choice(data, self.resolved())
 
 
 def devices(*, allow_meta: bool = False) -> SearchStrategy[torch.device]:

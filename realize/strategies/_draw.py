@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -32,12 +32,14 @@ __all__ = [
     "PRIMITIVES",
     "draw_boolean",
     "draw_bytes",
+    "draw_choice",
     "draw_float",
     "draw_integer",
     "select_primitives",
 ]
 
 _SMALLEST_NORMAL = 2.2250738585072014e-308
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- public fallbacks
@@ -165,3 +167,10 @@ draw_float: Callable[..., float] = PRIMITIVES["draw_float"]
 float64 in the interval; shrinks towards 0.0 and simple values."""
 draw_bytes: Callable[..., bytes] = PRIMITIVES["draw_bytes"]
 """``draw_bytes(data, size)``: ``size`` uniformly random bytes; shrinks towards zeros."""
+
+
+def draw_choice(data: Any, choices: Sequence[T]) -> T:
+    """One of ``choices`` (no choice made when there is only one); shrinks to the first."""
+    if len(choices) == 1:
+        return choices[0]
+    return choices[draw_integer(data, 0, len(choices) - 1)]

@@ -20,7 +20,8 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from realize.strategies import _devices
-from realize.strategies._draw import draw_integer
+from realize.strategies._draw import draw_choice
+from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._validation import check_members, check_type
 
 __all__ = [
@@ -187,7 +188,7 @@ def normalize_kinds(kinds: str | Iterable[str] | None, name: str = "kinds") -> t
     return result
 
 
-class DtypeStrategy(SearchStrategy[torch.dtype]):
+class DtypeStrategy(ResolvingStrategy[torch.dtype, tuple[torch.dtype, ...]]):
     """Draws one of the dtypes of the given kinds that a device supports."""
 
     def __init__(
@@ -197,65 +198,46 @@ class DtypeStrategy(SearchStrategy[torch.dtype]):
         exclude: Iterable[torch.dtype],
         requires_grad: bool,
     ) -> None:
-        super().__init__()
-        self._args = (kinds, device, exclude, requires_grad)
-        self._choices: tuple[torch.dtype, ...] | None = None
+        super().__init__(
+            "dtypes",
+            kwargs={"kinds": kinds, "device": device, "exclude": exclude,
+                    "requires_grad": requires_grad},
+            defaults={"exclude": (), "requires_grad": False},
+        )  # fmt: skip
 
-    def __repr__(self) -> str:
-        kinds, device, exclude, requires_grad = self._args
-        parts = [
-            f"{k}={v!r}"
-            for k, v, default in (
-                ("kinds", kinds, None),
-                ("device", device, None),
-                ("exclude", exclude, ()),
-                ("requires_grad", requires_grad, False),
+    def resolve(self) -> tuple[torch.dtype, ...]:
+        kinds, device, exclude, requires_grad = self.call_kwargs.values()
+        wanted = normalize_kinds(kinds)
+        dev = _devices.check_device(device, allow_meta=True) if device is not None else None
+        try:
+            excluded = tuple(exclude)
+        except TypeError:
+            raise InvalidArgument(
+                f"Expected an iterable of dtypes but got exclude={exclude!r}"
+            ) from None
+        excluded = tuple(
+            check_dtype(d, f"exclude[{i}]") if isinstance(d, str) else d
+            for i, d in enumerate(excluded)
+        )  # "float16" as well as torch.float16
+        for i, d in enumerate(excluded):
+            check_type(torch.dtype, d, f"exclude[{i}]")
+        requires_grad = bool(requires_grad)
+        choices = tuple(
+            d
+            for d in supported_dtypes(dev)
+            if kind_of(d) in wanted
+            and d not in excluded
+            and (not requires_grad or can_require_grad(d))
+        )
+        if not choices:
+            raise InvalidArgument(
+                f"No dtype satisfies kinds={kinds!r}, device={device!r}, "
+                f"exclude={exclude!r}, requires_grad={requires_grad!r}"
             )
-            if v != default
-        ]
-        return f"dtypes({', '.join(parts)})"
-
-    def do_validate(self) -> None:
-        self.choices()
-
-    def choices(self) -> tuple[torch.dtype, ...]:
-        if self._choices is None:
-            kinds, device, exclude, requires_grad = self._args
-            wanted = normalize_kinds(kinds)
-            dev = _devices.check_device(device, allow_meta=True) if device is not None else None
-            try:
-                excluded = tuple(exclude)
-            except TypeError:
-                raise InvalidArgument(
-                    f"Expected an iterable of dtypes but got exclude={exclude!r}"
-                ) from None
-            excluded = tuple(
-                check_dtype(d, f"exclude[{i}]") if isinstance(d, str) else d
-                for i, d in enumerate(excluded)
-            )  # "float16" as well as torch.float16
-            for i, d in enumerate(excluded):
-                check_type(torch.dtype, d, f"exclude[{i}]")
-            requires_grad = bool(requires_grad)
-            choices = tuple(
-                d
-                for d in supported_dtypes(dev)
-                if kind_of(d) in wanted
-                and d not in excluded
-                and (not requires_grad or can_require_grad(d))
-            )
-            if not choices:
-                raise InvalidArgument(
-                    f"No dtype satisfies kinds={kinds!r}, device={device!r}, "
-                    f"exclude={exclude!r}, requires_grad={requires_grad!r}"
-                )
-            self._choices = choices
-        return self._choices
+        return choices
 
     def do_draw(self, data: Any) -> torch.dtype:
-        choices = self.choices()
-        if len(choices) == 1:
-            return choices[0]
-        return choices[draw_integer(data, 0, len(choices) - 1)]
+        return draw_choice(data, self.resolved())
 
 
 def dtypes(

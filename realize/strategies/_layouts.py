@@ -23,9 +23,11 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy, sampled_from
 
+from realize.strategies._bit_patterns import BitPatterns
+from realize.strategies._codecs import codec_for, sentinel
 from realize.strategies._draw import draw_boolean, draw_integer
 from realize.strategies._dtypes import check_dtype
-from realize.strategies._elements import Codec, codec_for, sentinel
+from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._validation import check_int
 
 __all__ = ["Layout", "LayoutPlan", "draw_plan", "layouts", "normalize_layouts"]
@@ -91,7 +93,6 @@ _COMPLEX_OF = {
     torch.float32: torch.complex64,
     torch.float64: torch.complex128,
 }
-_REAL_OF = {c: r for r, c in _COMPLEX_OF.items()}
 
 
 def ndim_range(kind: Layout) -> tuple[int, int]:
@@ -106,11 +107,18 @@ def weight(kind: Layout) -> int:
     return _WEIGHT.get(kind, 1)
 
 
-def supports_dtype(kind: Layout, dtype: torch.dtype, device_dtypes: Iterable[torch.dtype]) -> bool:
+def supports_dtype(
+    kind: Layout, dtype: torch.dtype, device_dtypes: Iterable[torch.dtype] | None = None
+) -> bool:
+    """Whether ``kind`` applies to ``dtype`` on a device holding ``device_dtypes``
+    (``None``: on some device)."""
     if kind is Layout.CONJ:
         return dtype.is_complex
     if kind is Layout.NEG:
-        return _COMPLEX_OF.get(dtype) in tuple(device_dtypes)
+        complex_dtype = _COMPLEX_OF.get(dtype)
+        return complex_dtype is not None and (
+            device_dtypes is None or complex_dtype in tuple(device_dtypes)
+        )
     return True
 
 
@@ -170,7 +178,7 @@ def _numel(shape: tuple[int, ...]) -> int:
     return math.prod(shape)
 
 
-def _write(codec: Codec, dst: torch.Tensor, src: torch.Tensor) -> None:
+def _write(codec: BitPatterns, dst: torch.Tensor, src: torch.Tensor) -> None:
     """Copy bit patterns (an integer view: no float op may touch a NaN payload)."""
     if codec.words == 1:
         dst.view(codec.word).copy_(src.view(codec.word))
@@ -178,7 +186,7 @@ def _write(codec: Codec, dst: torch.Tensor, src: torch.Tensor) -> None:
         dst.copy_(src)
 
 
-def _flip_sign(codec: Codec, t: torch.Tensor) -> None:
+def _flip_sign(codec: BitPatterns, t: torch.Tensor) -> None:
     """Negate floats in place by flipping the sign bit (exact, NaN payloads kept)."""
     if t.device.type != "meta":  # no values there (and its xor kernel imports for seconds)
         t.view(codec.word).bitwise_xor_(-(1 << (codec.word_bits - 1)))
@@ -262,7 +270,7 @@ def draw_plan(data: Any, kind: Layout, shape: tuple[int, ...], dtype: torch.dtyp
 
         def make_conj(v: torch.Tensor) -> torch.Tensor:
             # Store the conjugate, so that the conj view shows the drawn values.
-            part = codec_for(_REAL_OF[dtype])
+            part = codec_for(dtype.to_real())
             _flip_sign(part, v.view(part.dtype)[1::2])
             return v.view(shape).conj()
 
@@ -305,36 +313,23 @@ def layouts(
     return _LayoutsStrategy(dtype, ndim)
 
 
-class _LayoutsStrategy(SearchStrategy[Layout]):
+class _LayoutsStrategy(ResolvingStrategy[Layout, SearchStrategy[Layout]]):
     def __init__(self, dtype: object, ndim: object) -> None:
-        super().__init__()
-        self._dtype, self._ndim = dtype, ndim
-        self._kinds: SearchStrategy[Layout] | None = None
+        super().__init__("layouts", kwargs={"dtype": dtype, "ndim": ndim})
 
-    def __repr__(self) -> str:
-        args = [
-            f"{k}={v!r}" for k, v in (("dtype", self._dtype), ("ndim", self._ndim)) if v is not None
+    def resolve(self) -> SearchStrategy[Layout]:
+        dtype, ndim = self.call_kwargs["dtype"], self.call_kwargs["ndim"]
+        if dtype is not None:
+            dtype = check_dtype(dtype)
+        if ndim is not None:
+            check_int(ndim, "ndim", minimum=0)
+        kinds = [
+            k
+            for k in Layout
+            if (ndim is None or supports_ndim(k, ndim))
+            and (dtype is None or supports_dtype(k, dtype))
         ]
-        return f"layouts({', '.join(args)})"
-
-    def _sampler(self) -> SearchStrategy[Layout]:
-        if self._kinds is None:
-            dtype = None if self._dtype is None else check_dtype(self._dtype)
-            ndim = self._ndim
-            if ndim is not None:
-                check_int(ndim, "ndim", minimum=0)
-                assert isinstance(ndim, int)
-            kinds = [
-                k
-                for k in Layout
-                if (ndim is None or supports_ndim(k, ndim))
-                and (dtype is None or supports_dtype(k, dtype, _COMPLEX_OF.values()))
-            ]
-            self._kinds = sampled_from(kinds)
-        return self._kinds
-
-    def do_validate(self) -> None:
-        self._sampler()
+        return sampled_from(kinds)
 
     def do_draw(self, data: Any) -> Layout:
-        return data.draw(self._sampler())
+        return data.draw(self.resolved())

@@ -1,14 +1,16 @@
 """The arguments of ``tensors()`` once validated, and what each draw looks up.
 
-``TensorArgs`` is built once, at the first draw or ``.validate()``, so that bad
-arguments raise ``InvalidArgument`` lazily, as Hypothesis strategies do. It also
-caches what depends only on the device, dtype, layout kind or rank (the dtypes
-and layouts that fit, the element samplers), so a draw does no repeated work.
+``TensorArgs`` is a frozen record of the validated arguments, built once, at the
+first draw or ``.validate()``, so that bad arguments raise ``InvalidArgument``
+lazily, as Hypothesis strategies do. Its ``Lookups`` cache what depends only on
+the device, dtype or rank (the dtypes and layouts that fit, the element
+samplers), so a draw does no repeated work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import torch
@@ -16,7 +18,8 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy, booleans
 
 from realize.strategies import _devices, _dtypes
-from realize.strategies._elements import ElementSampler, UserElements, codec_for, sampler_for
+from realize.strategies._codecs import codec_for
+from realize.strategies._elements import UserElements, sampler_for
 from realize.strategies._layouts import (
     Layout,
     min_side,
@@ -26,95 +29,57 @@ from realize.strategies._layouts import (
     supports_ndim,
     weight,
 )
+from realize.strategies._samplers import ElementSampler
 from realize.strategies._shapes import Shape, ShapeSpec, ShapeStrategy, check_shape
 from realize.strategies._validation import check_strategy
 
-__all__ = ["BOUND_KEYS", "TensorArgs"]
+__all__ = ["BOUND_KEYS", "Lookups", "TensorArgs"]
 
 #: The keys of an ``elements=`` mapping (the bounds of ``from_dtype``).
 BOUND_KEYS = ("min_value", "max_value", "allow_nan", "allow_infinity", "allow_subnormal")
-_COMPLEX = (torch.complex32, torch.complex64, torch.complex128)
 
 
+@dataclass(frozen=True, eq=False)
 class TensorArgs:
-    """Validated ``tensors()`` arguments: fixed values, or strategies to draw from."""
+    """Validated ``tensors()`` arguments: fixed values, or strategies to draw from.
 
-    def __init__(self, args: Mapping[str, Any]) -> None:
-        self.device, self.device_strategy = _device(args["device"])
-        self.dtype, self.dtype_strategy = _dtype(args["dtype"])
-        self.shape: Shape | None = None
-        self.shape_strategy: SearchStrategy[Any] | None = None
-        # Shapes drawn inline (no nested data.draw): shape=None or a shapes() strategy.
-        self.shape_spec: ShapeSpec | None = None
-        if isinstance(args["shape"], ShapeStrategy):
-            self.shape_spec = args["shape"].spec()
-        elif isinstance(args["shape"], SearchStrategy):
-            self.shape_strategy = args["shape"]
-        elif args["shape"] is not None:
-            self.shape = check_shape(args["shape"])
-        self.requires_grad, self.requires_grad_strategy = _requires_grad(args["requires_grad"])
-        if self.requires_grad and self.dtype is not None:  # noqa: SIM102
-            if not _dtypes.can_require_grad(self.dtype):
-                raise InvalidArgument(
-                    f"requires_grad=True needs a floating or complex dtype, but "
-                    f"dtype={self.dtype}. Only such tensors can carry a gradient."
-                )
-        self.bounds, self.elements_strategy = _elements(args["elements"])
-        self.fill_strategy: SearchStrategy[Any] | None = None
-        self.dense = False  # fill=st.nothing(): draw every element
-        if args["fill"] is not None:
-            self.fill_strategy = check_strategy(args["fill"], "fill")
-            self.dense = self.fill_strategy.is_empty
-        if self.dtype is not None and self.elements_strategy is None:
-            sampler_for(self.dtype, **self.bounds)  # bounds impossible for the dtype: fail now
-        self.kinds = _layouts(args["layout"], args["contiguous"], self.dtype, self.shape)
-        if self.shape_spec is not None:
-            _check_ranks(self.kinds, self.shape_spec, args["layout"], args["shape"])
-        if args["shape"] is None:
-            # shapes() defaults, narrowed to fit at least one allowed kind (e.g.
-            # 4-d for CHANNELS_LAST alone, sides >= 2 for PERMUTED alone).
-            self.shape_spec = ShapeSpec.make().narrowed(
-                min_dims=min(ndim_range(k)[0] for k in self.kinds),
-                max_dims=max(ndim_range(k)[1] for k in self.kinds),
-                min_side=min(min_side(k) for k in self.kinds),
-            )
-            assert self.shape_spec is not None
+    ``TensorArgs(arguments)`` checks ``tensors()``'s keyword arguments (raising
+    ``InvalidArgument`` naming the bad one) and records the result; what draws look
+    up per device, dtype and rank is cached in ``lookups``.
+    """
 
-        self._candidates: dict[torch.device, tuple[torch.dtype, ...]] = {}
-        self._kinds: dict[tuple[Any, ...], tuple[Layout, ...]] = {}
-        self._dtypes: dict[torch.device, tuple[torch.dtype, ...]] = {}
-        self._samplers: dict[torch.dtype, tuple[ElementSampler, ElementSampler]] = {}
-        self._devices_seen: set[torch.device] = set()
+    arguments: InitVar[Mapping[str, Any]]
+    device: torch.device | None = field(init=False)
+    device_strategy: SearchStrategy[Any] | None = field(init=False)
+    dtype: torch.dtype | None = field(init=False)
+    dtype_strategy: SearchStrategy[Any] | None = field(init=False)
+    shape: Shape | None = field(init=False)
+    shape_strategy: SearchStrategy[Any] | None = field(init=False)
+    #: Bounds of shapes drawn inline (no nested ``data.draw``): ``shape=None`` or ``shapes()``.
+    shape_spec: ShapeSpec | None = field(init=False)
+    requires_grad: bool | None = field(init=False)
+    requires_grad_strategy: SearchStrategy[Any] | None = field(init=False)
+    #: ``from_dtype`` bounds of the elements (empty when ``elements_strategy`` is given).
+    bounds: Mapping[str, Any] = field(init=False)
+    elements_strategy: SearchStrategy[Any] | None = field(init=False)
+    fill_strategy: SearchStrategy[Any] | None = field(init=False)
+    #: ``fill=st.nothing()``: draw every element.
+    dense: bool = field(init=False)
+    #: The allowed layout kinds that fit a fixed dtype and shape.
+    kinds: tuple[Layout, ...] = field(init=False)
+    lookups: Lookups = field(init=False, repr=False)
+
+    def __post_init__(self, arguments: Mapping[str, Any]) -> None:
+        # Frozen: each field is set once, here, in the order the checks run.
+        for name, value in _validated(arguments).items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "lookups", Lookups(self))
         if self.device is not None:
             if self.dtype is not None and self.dtype not in _dtypes.supported_dtypes(self.device):
                 raise InvalidArgument(
                     f"dtype={self.dtype} is not supported on device={self.device}"
                 )
-            self.candidates(self.device)
-
-    def candidates(self, device: torch.device) -> tuple[torch.dtype, ...]:
-        """The dtypes drawn when ``dtype`` is not given, for ``device``."""
-        found = self._candidates.get(device)
-        if found is None:
-            found = tuple(
-                d
-                for d in _dtypes.supported_dtypes(device)
-                if (not self.requires_grad or _dtypes.can_require_grad(d)) and self._fits(d)
-            )
-            if not found:
-                raise InvalidArgument(
-                    f"No dtype on device={device} satisfies requires_grad="
-                    f"{self.requires_grad!r} and elements={self.bounds!r}"
-                )
-            self._candidates[device] = found
-        return found
-
-    def check_drawn_device(self, device: object) -> torch.device:
-        if isinstance(device, torch.device) and device in self._devices_seen:
-            return device
-        checked = _devices.check_device(device, "drawn device")
-        self._devices_seen.add(checked)
-        return checked
+            self.lookups.candidates(self.device)
 
     def check_drawn_dtype(self, dtype: object, device: torch.device) -> torch.dtype:
         checked = _dtypes.check_dtype(dtype, "drawn dtype")
@@ -127,20 +92,116 @@ class TensorArgs:
             )
         return checked
 
+    # What ``tensors()`` draws look up, answered by the cache.
+    def check_drawn_device(self, device: object) -> torch.device:
+        return self.lookups.check_drawn_device(device)
+
+    def dtypes_for(self, device: torch.device) -> tuple[torch.dtype, ...]:
+        return self.lookups.dtypes_for(device)
+
+    def kinds_for(self, device: torch.device, dtype: torch.dtype, ndim: int) -> tuple[Layout, ...]:
+        return self.lookups.kinds_for(device, dtype, ndim)
+
+    def samplers(self, dtype: torch.dtype) -> tuple[ElementSampler, ElementSampler]:
+        return self.lookups.samplers(dtype)
+
+
+def _validated(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``TensorArgs`` for ``tensors()``'s keyword arguments ``args``."""
+    device, device_strategy = _device(args["device"])
+    dtype, dtype_strategy = _dtype(args["dtype"])
+    shape, shape_strategy, shape_spec = _shape(args["shape"])
+    requires_grad, requires_grad_strategy = _requires_grad(args["requires_grad"])
+    if requires_grad and dtype is not None and not _dtypes.can_require_grad(dtype):
+        raise InvalidArgument(
+            f"requires_grad=True needs a floating or complex dtype, but "
+            f"dtype={dtype}. Only such tensors can carry a gradient."
+        )
+    bounds, elements_strategy = _elements(args["elements"])
+    fill_strategy = None if args["fill"] is None else check_strategy(args["fill"], "fill")
+    if dtype is not None and elements_strategy is None:
+        sampler_for(dtype, **bounds)  # bounds impossible for the dtype: fail now
+    kinds = _layouts(args["layout"], args["contiguous"], dtype, shape)
+    if shape_spec is not None:
+        _check_ranks(kinds, shape_spec, args["layout"], args["shape"])
+    if args["shape"] is None:
+        # shapes() defaults, narrowed to fit at least one allowed kind (e.g.
+        # 4-d for CHANNELS_LAST alone, sides >= 2 for PERMUTED alone).
+        shape_spec = ShapeSpec.make().narrowed(
+            min_dims=min(ndim_range(k)[0] for k in kinds),
+            max_dims=max(ndim_range(k)[1] for k in kinds),
+            min_side=min(min_side(k) for k in kinds),
+        )
+        assert shape_spec is not None
+    return {
+        "device": device,
+        "device_strategy": device_strategy,
+        "dtype": dtype,
+        "dtype_strategy": dtype_strategy,
+        "shape": shape,
+        "shape_strategy": shape_strategy,
+        "shape_spec": shape_spec,
+        "requires_grad": requires_grad,
+        "requires_grad_strategy": requires_grad_strategy,
+        "bounds": bounds,
+        "elements_strategy": elements_strategy,
+        "fill_strategy": fill_strategy,
+        "dense": fill_strategy is not None and fill_strategy.is_empty,
+        "kinds": kinds,
+    }
+
+
+class Lookups:
+    """What draws look up, computed once per device, dtype or (device, dtype, rank)."""
+
+    def __init__(self, args: TensorArgs) -> None:
+        self.args = args
+        self._candidates: dict[torch.device, tuple[torch.dtype, ...]] = {}
+        self._dtypes: dict[torch.device, tuple[torch.dtype, ...]] = {}
+        self._kinds: dict[tuple[Any, ...], tuple[Layout, ...]] = {}
+        self._samplers: dict[torch.dtype, tuple[ElementSampler, ElementSampler]] = {}
+        self._devices_seen: set[torch.device] = set()
+
+    def candidates(self, device: torch.device) -> tuple[torch.dtype, ...]:
+        """The dtypes drawn when ``dtype`` is not given, for ``device``."""
+        found = self._candidates.get(device)
+        if found is None:
+            a = self.args
+            found = tuple(
+                d
+                for d in _dtypes.supported_dtypes(device)
+                if (not a.requires_grad or _dtypes.can_require_grad(d)) and self._fits(d)
+            )
+            if not found:
+                raise InvalidArgument(
+                    f"No dtype on device={device} satisfies requires_grad="
+                    f"{a.requires_grad!r} and elements={a.bounds!r}"
+                )
+            self._candidates[device] = found
+        return found
+
+    def check_drawn_device(self, device: object) -> torch.device:
+        if isinstance(device, torch.device) and device in self._devices_seen:
+            return device
+        checked = _devices.check_device(device, "drawn device")
+        self._devices_seen.add(checked)
+        return checked
+
     def dtypes_for(self, device: torch.device) -> tuple[torch.dtype, ...]:
         """The dtypes drawn for ``dtype=None``: candidates some allowed layout fits."""
         found = self._dtypes.get(device)
         if found is None:
+            a = self.args
             device_dtypes = _dtypes.supported_dtypes(device)
             found = tuple(
                 d
                 for d in self.candidates(device)
-                if any(supports_dtype(k, d, device_dtypes) for k in self.kinds)
+                if any(supports_dtype(k, d, device_dtypes) for k in a.kinds)
             )
             if not found:
                 raise InvalidArgument(
-                    f"No dtype on {device} fits a layout in {self.kinds}, "
-                    f"requires_grad={self.requires_grad!r} and elements={self.bounds!r}"
+                    f"No dtype on {device} fits a layout in {a.kinds}, "
+                    f"requires_grad={a.requires_grad!r} and elements={a.bounds!r}"
                 )
             self._dtypes[device] = found
         return found
@@ -149,15 +210,16 @@ class TensorArgs:
         """The element sampler and the fill sampler for ``dtype``."""
         found = self._samplers.get(dtype)
         if found is None:
+            a = self.args
             codec = codec_for(dtype)
             sampler: ElementSampler
-            if self.elements_strategy is not None:
-                sampler = UserElements(codec, self.elements_strategy)
+            if a.elements_strategy is not None:
+                sampler = UserElements(codec, a.elements_strategy)
             else:
-                sampler = sampler_for(dtype, **self.bounds)
+                sampler = sampler_for(dtype, **a.bounds)
             fill = sampler
-            if self.fill_strategy is not None and not self.dense:
-                fill = UserElements(codec, self.fill_strategy)
+            if a.fill_strategy is not None and not a.dense:
+                fill = UserElements(codec, a.fill_strategy)
             found = self._samplers[dtype] = (sampler, fill)
         return found
 
@@ -166,25 +228,26 @@ class TensorArgs:
         key = (device, dtype, ndim)
         found = self._kinds.get(key)
         if found is None:
+            kinds = self.args.kinds
             device_dtypes = _dtypes.supported_dtypes(device)
             found = tuple(
                 k
-                for k in self.kinds
+                for k in kinds
                 if supports_ndim(k, ndim) and supports_dtype(k, dtype, device_dtypes)
                 for _ in range(weight(k))
             )
             if not found:
                 raise InvalidArgument(
-                    f"No layout in {self.kinds} applies to dtype={dtype} and a {ndim}-d shape"
+                    f"No layout in {kinds} applies to dtype={dtype} and a {ndim}-d shape"
                 )
             self._kinds[key] = found
         return found
 
     def _fits(self, dtype: torch.dtype) -> bool:
-        if self.elements_strategy is not None or not self.bounds:
+        if self.args.elements_strategy is not None or not self.args.bounds:
             return True
         try:
-            sampler_for(dtype, **self.bounds)
+            sampler_for(dtype, **self.args.bounds)
             return True
         except InvalidArgument:
             return False
@@ -196,6 +259,17 @@ def _device(arg: object) -> tuple[torch.device | None, SearchStrategy[Any] | Non
     if isinstance(arg, SearchStrategy):
         return None, arg
     return _devices.check_device(arg), None
+
+
+def _shape(arg: object) -> tuple[Shape | None, SearchStrategy[Any] | None, ShapeSpec | None]:
+    """A fixed shape, a strategy of shapes, or a ``shapes()`` strategy drawn inline."""
+    if isinstance(arg, ShapeStrategy):
+        return None, None, arg.spec()
+    if isinstance(arg, SearchStrategy):
+        return None, arg, None
+    if arg is None:
+        return None, None, None
+    return check_shape(arg), None, None
 
 
 def _dtype(arg: object) -> tuple[torch.dtype | None, SearchStrategy[Any] | None]:
@@ -271,7 +345,7 @@ def _layouts(
     """The allowed layout kinds that fit a fixed dtype and shape."""
     kinds = normalize_layouts(layout, contiguous)
     if dtype is not None:
-        kinds = tuple(k for k in kinds if supports_dtype(k, dtype, _COMPLEX))
+        kinds = tuple(k for k in kinds if supports_dtype(k, dtype))
         if not kinds:
             raise InvalidArgument(
                 f"No layout in layout={layout!r} applies to dtype={dtype}: "

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 
 import torch
 
+from realize.strategies._devices import is_available, present_devices
+
 __all__ = [
     "available_devices",
     "device_name",
@@ -29,19 +31,11 @@ __all__ = [
 _active: list[torch.device] = []
 
 
-def _accelerator_devices() -> list[str]:
-    devices = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    xpu = getattr(torch, "xpu", None)
-    if xpu is not None and xpu.is_available():
-        devices += [f"xpu:{i}" for i in range(xpu.device_count())]
-    if torch.backends.mps.is_available():
-        devices.append("mps")
-    return devices
-
-
 def available_devices() -> list[str]:
     """Devices to benchmark: ``cpu`` and every accelerator, or ``$REALIZE_DEVICES``.
 
+    The present devices come from the strategies' device registry
+    (``realize.strategies._devices.present_devices``: cpu, cuda, mps, xpu, ...).
     ``REALIZE_DEVICES`` (set by the root conftest's ``--device``) is a comma-separated
     list such as ``cpu,cuda:0``; a device it names that is absent stays in the list,
     so the benchmark shows up as a skip with a reason instead of vanishing. ``meta`` is
@@ -49,7 +43,7 @@ def available_devices() -> list[str]:
     """
     requested = os.environ.get("REALIZE_DEVICES", "").strip()
     if not requested:
-        return ["cpu", *_accelerator_devices()]
+        return [str(d) for d in present_devices()]
     # meta tensors hold no data: there is no copy to time.
     names = (d.strip() for d in requested.split(","))
     return [d for d in names if d and torch.device(d).type != "meta"]
@@ -57,12 +51,7 @@ def available_devices() -> list[str]:
 
 def is_present(device: str | torch.device) -> bool:
     """True when ``device`` exists on this machine."""
-    dev = torch.device(device)
-    if dev.type == "cpu":
-        return True
-    return str(dev) in _accelerator_devices() or (
-        dev.index is None and any(d.startswith(dev.type) for d in _accelerator_devices())
-    )
+    return is_available(device)
 
 
 def synchronize(device: str | torch.device) -> None:

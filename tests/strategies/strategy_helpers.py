@@ -11,6 +11,8 @@ import torch
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.strategies import SearchStrategy
 
+from realize._bit_dtypes import word_dtype as word_dtype_of_size
+
 #: Whether ``import hypothesis`` runs this package's plugin in this interpreter
 #: (the package is installed, e.g. ``python -m pip install -e .``, and plugins on).
 PLUGIN_INSTALLED = not os.environ.get("HYPOTHESIS_NO_PLUGINS") and any(
@@ -51,8 +53,7 @@ def sample(strategy: SearchStrategy[Any], n: int = 200) -> list[Any]:
 
 def word_dtype(dtype: torch.dtype) -> torch.dtype:
     """The integer dtype of the same element size (complex128: int64, two per element)."""
-    size = min(dtype.itemsize, 8)
-    return {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}[size]
+    return word_dtype_of_size(dtype.itemsize)
 
 
 def bits(t: torch.Tensor) -> torch.Tensor:

@@ -120,3 +120,21 @@ def test_cuda_tensors_are_drawn() -> None:
     assert all(t.device == torch.device("cuda", 0) for t in drawn)
     assert {t.dtype for t in drawn} <= set(supported_dtypes("cuda:0"))
     assert any(not t.is_contiguous() for t in drawn)
+
+
+def test_other_accelerators_are_discovered_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An XPU machine, as torch without torch.accelerator support for it reports one: the
+    # one registry finds it, so devices() draws it and the benchmarks run on it.
+    from realize.strategies._devices import present_devices
+    from tests.benchmarks import _devices as bench
+
+    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.setattr(torch.xpu, "is_available", lambda: True)
+    monkeypatch.setattr(torch.xpu, "device_count", lambda: 2)
+    xpus = [torch.device("xpu", 0), torch.device("xpu", 1)]
+    assert present_devices()[-2:] == tuple(xpus)
+    assert present_devices(allow_meta=True)[-1] == torch.device("meta")
+    assert set(xpus) <= set(available_devices())
+    assert set(xpus) <= set(sample(devices(), 60))
+    assert bench.available_devices() == [str(d) for d in present_devices()]
+    assert bench.is_present("xpu:1") and not bench.is_present("xpu:2")

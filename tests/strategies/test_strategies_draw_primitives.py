@@ -85,7 +85,7 @@ def test_the_fallback_primitives_draw_what_they_promise(data: st.DataObject) -> 
     assert len(_FALLBACK["draw_bytes"](conjecture, 5)) == 5
 
 
-_CONSUMERS = ["_devices", "_dtypes", "_elements", "_layouts", "_shapes", "_tensors"]
+_CONSUMERS = ["_draw", "_devices", "_dtypes", "_samplers", "_layouts", "_shapes", "_tensors"]
 
 
 @pytest.fixture
