@@ -30,15 +30,18 @@ if TYPE_CHECKING:
     from realize.strategies._elements import from_dtype, sentinel
     from realize.strategies._layouts import Layout, layouts
     from realize.strategies._shapes import (
+        SIZE_CLASSES,
         BroadcastableShapes,
         broadcastable_shapes,
         mutually_broadcastable_shapes,
         shapes,
+        sized_shapes,
     )
     from realize.strategies._tensors import tensors
 
 __all__ = [
     "KINDS",
+    "SIZE_CLASSES",
     "BroadcastableShapes",
     "Layout",
     "available_devices",
@@ -50,6 +53,7 @@ __all__ = [
     "mutually_broadcastable_shapes",
     "sentinel",
     "shapes",
+    "sized_shapes",
     "supported_dtypes",
     "tensors",
 ]
@@ -67,6 +71,8 @@ _MODULE_OF = {
     "mutually_broadcastable_shapes": "_shapes",
     "sentinel": "_elements",
     "shapes": "_shapes",
+    "sized_shapes": "_shapes",
+    "SIZE_CLASSES": "_shapes",
     "supported_dtypes": "_dtypes",
     "tensors": "_tensors",
 }

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from realize.strategies import tensors
-from realize.testing import assert_gradcheck
-from tests.properties._checks import check_input, inputs
+from realize.testing import TRANSFORMS, CompiledTarget, TargetRaised, assert_gradcheck, compiled
+from tests.properties._checks import check_input, check_transform, inputs, transform_inputs
 
 
 @given(data=st.data())
@@ -107,3 +107,57 @@ def test_opcheck(realize_target: Callable, device: str, data: st.DataObject) -> 
         (x,),
         test_utils=("test_schema", "test_autograd_registration", "test_faketensor"),
     )
+
+
+# --- torch.func transforms ----------------------------------------------------------------
+
+
+def _probe_transform(transform: str, target: Callable, device: str) -> None:
+    """Skip, naming the error, if the target does not support ``transform`` at all."""
+    x = torch.arange(1.0, 7.0, device=device).reshape(2, 3)
+    v = torch.full((2, 3), 2.0, device=device)
+    try:
+        check_transform(transform, target, x, v)
+    except TargetRaised as e:
+        headline = str(e).splitlines()[0]
+        pytest.skip(
+            f"the target raises under {transform} (an error, not a wrong result): {headline[:300]}"
+        )
+
+
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+@settings(max_examples=max(5, settings.default.max_examples // 10))
+@given(data=st.data())
+def test_transform(
+    realize_target: Callable, device: str, transform: str, data: st.DataObject
+) -> None:
+    """Under torch.func.grad, vjp, jvp, jacrev, jacfwd, vmap, vmap(grad), forward AD: the identity.
+
+    A silent zero or a dropped tangent is a failure; a target that raises under
+    the transform altogether is skipped with the error as the reason.
+    """
+    if device == "meta":
+        pytest.skip("transforms compare numbers: the meta device has none")
+    _probe_transform(transform, realize_target, device)
+    x, v = data.draw(transform_inputs(transform, device), label="(x, v)")
+    check_transform(transform, realize_target, x, v)
+
+
+# --- inside a compiled function (every run; --realize-compile covers the rest) -----------
+
+
+@settings(max_examples=max(5, settings.default.max_examples // 20))
+@given(data=st.data())
+def test_inside_compiled_function(
+    request: pytest.FixtureRequest, realize_target: Callable, data: st.DataObject
+) -> None:
+    """The target called inside torch.compile(backend="aot_eager") still has clone semantics.
+
+    Every call is proven compiled (no silent eager fallback).
+    """
+    if isinstance(realize_target, CompiledTarget):
+        pytest.skip("--realize-compile: every property already runs the target compiled")
+    target = compiled(realize_target, "aot_eager")
+    case = data.draw(inputs("clone_semantics", "cpu"), label="(x, None)")
+    check_input("clone_semantics", target, case)
+    check_input("independence", target, case)

@@ -78,8 +78,8 @@ def test_message_shape_and_reproduction(check, fn, make) -> None:  # type: ignor
 def test_values_message_names_index_and_both_values() -> None:
     message = _error(rt.assert_clone_semantics, broken.flushes_negative_zero, _offset_f16())
     assert message.startswith(
-        "clone semantics: values[0, 0]=0.0 (bits 0x0000), but should be -0.0 (bits 0x8000) "
-        "[tests.properties.broken.flushes_negative_zero(x)]"
+        "clone semantics: values[0, 0]=0.0 (bits 0x0000), but should be -0.0 (bits 0x8000); "
+        "1 of 6 elements differ [tests.properties.broken.flushes_negative_zero(x)]"
     )
     assert "  x: dtype=torch.float16, shape=(2, 3), stride=(1, 2), storage_offset=1" in message
     assert "dtype=torch.int16, device='cpu').view(torch.float16)" in message
