@@ -14,10 +14,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from hypothesis import HealthCheck, Phase, given, settings
 
 import tests.properties.broken as broken
-from tests.properties._checks import CORPUS_DTYPES, PROPERTIES, check_input, inputs, run_corpus
+from realize.testing import (
+    TargetRaised,
+    assert_clone_semantics,
+    assert_independent,
+    assert_transform,
+    compiled,
+)
+from tests.properties._checks import (
+    CORPUS_DTYPES,
+    PROPERTIES,
+    check_input,
+    check_transform,
+    inputs,
+    run_corpus,
+    transform_inputs,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,10 +78,10 @@ def _corpus_failure(prop: str, target: object, device: str) -> AssertionError | 
     for dtype in CORPUS_DTYPES:
         try:
             run_corpus(prop, target, dtype, device)  # type: ignore[arg-type]
+        except TargetRaised:  # a crash on an exotic dtype is not the evidence sought
+            continue
         except AssertionError as e:
             return e
-        except Exception:  # a crash on an exotic dtype is not the evidence sought
-            continue
     return None
 
 
@@ -124,6 +140,9 @@ def _ci_settings(prop: str) -> settings:
 
 
 def _property_failure(prop: str, target: object) -> AssertionError | None:
+    if prop not in PROPERTIES:  # a torch.func transform, as test_transform runs it
+        return _transform_failure(prop, target)
+
     @_ci_settings(prop)
     @given(case=inputs(prop, "cpu"))
     def run(case: tuple) -> None:
@@ -197,3 +216,79 @@ def test_command_line_target_errors_are_usage_errors(
     run = _pytest(pytester, monkeypatch, f"--realize-target={spec}")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
     assert message in run.stderr.str()
+
+
+# --- wrong only in one size class, only compiled, only under a transform -------------------
+
+
+def _transform_failure(transform: str, target: object) -> AssertionError | None:
+    ci = settings.get_profile("ci")
+
+    @settings(_ci_settings(transform), max_examples=max(5, ci.max_examples // 10))
+    @given(case=transform_inputs(transform, "cpu"))
+    def run(case: tuple) -> None:
+        check_transform(transform, target, *case)  # type: ignore[arg-type]
+
+    try:
+        run()
+    except AssertionError as e:
+        return e
+    return None
+
+
+def test_every_elsewhere_broken_implementation_is_caught_where_it_is_wrong() -> None:
+    assert set(broken.BROKEN_ELSEWHERE) == {
+        "wrong_above_grain",
+        "returns_input_when_compiled",
+        "zero_forward_tangent",
+        "vmap_flips_batch",
+    }
+
+
+def test_size_class_bug_is_caught_by_the_property_not_the_corpus() -> None:
+    """Wrong only above 40,000 elements: the corpus is smaller, the size classes are not."""
+    assert _corpus_failure("clone_semantics", broken.wrong_above_grain, "cpu") is None
+    error = _property_failure("clone_semantics", broken.wrong_above_grain)
+    assert error is not None, "the size classes never went above 40,000 elements"
+    assert "values[" in str(error) and "1 of " in str(error)
+
+
+def test_compile_only_bug_is_caught_inside_a_compiled_function() -> None:
+    """Right in eager mode, returns its input compiled: test_inside_compiled_function sees it."""
+    x = torch.arange(3.0)
+    assert_independent(broken.returns_input_when_compiled, x)  # right in eager mode
+    target = compiled(broken.returns_input_when_compiled, "aot_eager")
+    ci = settings.get_profile("ci")  # as many examples as test_inside_compiled_function
+
+    @settings(_ci_settings("independence"), max_examples=max(5, ci.max_examples // 20))
+    @given(case=inputs("independence", "cpu"))
+    def run(case: tuple) -> None:
+        check_input("independence", target, case)
+
+    with pytest.raises(AssertionError) as info:
+        run()
+    error = info.value
+    assert error is not None
+    assert "result is input=True" in str(error)
+    assert "realize.testing.compiled(tests.properties.broken.returns_input_when_compiled" in str(
+        error
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "transform", "message"),
+    [
+        ("zero_forward_tangent", "jvp", "silently drops the derivative under jvp"),
+        ("zero_forward_tangent", "forward_ad", "silently drops the derivative under forward_ad"),
+        ("zero_forward_tangent", "jacfwd", "jacfwd jacobian"),
+        ("vmap_flips_batch", "vmap", "vmap output["),
+    ],
+)
+def test_transform_only_bugs_are_caught(name: str, transform: str, message: str) -> None:
+    target = getattr(broken, name)
+    x = torch.arange(6.0).reshape(3, 2)
+    assert_clone_semantics(target, x)  # right in eager mode and in reverse mode
+    assert_transform(target, "vjp", x)
+    error = _transform_failure(transform, target)
+    assert error is not None, f"test_transform[{transform}] passed broken.{name}"
+    assert message in str(error)
