@@ -14,11 +14,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 import tests.properties.known_bugs as known_bugs
 from realize.testing import _flight
@@ -81,16 +83,40 @@ def wrap_target(config: pytest.Config, target: Any, spec: str | None) -> Any:
     return cache[id(target)]
 
 
+#: Under --realize-compile every new dtype, layout or shape is a compilation
+#: (seconds with Inductor): the properties run a quarter of the profile's examples.
+COMPILED_SHARE = 4
+
+
+@pytest.hookimpl(trylast=True)  # after Hypothesis has loaded --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
+    if compile_backend(config) is not None:
+        base = settings.default
+        name = f"{settings._current_profile or 'default'}-compiled"
+        settings.register_profile(
+            name, base, max_examples=max(10, base.max_examples // COMPILED_SHARE)
+        )
+        settings.load_profile(name)
     config.addinivalue_line(
         "markers", "compiled: compiles with Inductor (seconds per test; see README budget)"
     )
     if not os.environ.get(_flight.ENV):
+        # workers (pytest-xdist) inherit it, so the controller can read their records
         os.environ[_flight.ENV] = tempfile.mkdtemp(prefix="realize-flight-")
+        config.stash[_OWN_FLIGHT] = os.environ[_flight.ENV]
     config.stash[_FLIGHT] = os.environ[_flight.ENV]
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    directory = config.stash.get(_OWN_FLIGHT, None)
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+        if os.environ.get(_flight.ENV) == directory:
+            del os.environ[_flight.ENV]
+
+
 _FLIGHT = pytest.StashKey[str]()
+_OWN_FLIGHT = pytest.StashKey[str]()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -102,6 +128,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         if backend
         else "eager"
     )
+    if backend:
+        mode += f" (max_examples={settings.default.max_examples})"
     return [
         f"realize: mode {mode}; known upstream bugs: {known_bugs_mode(config)}",
         f"realize: flight recorder {config.stash[_FLIGHT]}",

@@ -292,3 +292,32 @@ def test_transform_only_bugs_are_caught(name: str, transform: str, message: str)
     error = _transform_failure(transform, target)
     assert error is not None, f"test_transform[{transform}] passed broken.{name}"
     assert message in str(error)
+
+
+# --- a target that kills the process -------------------------------------------------------
+
+
+def test_an_aborting_target_is_reported_with_property_and_input(pytester: pytest.Pytester) -> None:
+    """Under pytest-xdist the worker dies, is replaced, the run goes on, and the report
+    names the property and the input (from the flight recorder)."""
+    pytester.chdir()
+    run = pytester.runpytest_subprocess(
+        str(ROOT / "tests/properties/test_corpus.py"),
+        "-k",
+        "test_clone_semantics and float32 and cpu",
+        "--realize-target=tests.properties.broken:aborts_on_empty",
+        "-n",
+        "1",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={ROOT}",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        timeout=300,
+    )
+    out = run.stdout.str()
+    assert "crashed while running" in out, out[-3000:]
+    assert "realize flight recorder: the worker died inside the target call of" in out
+    assert "property clone semantics [tests.properties.broken.aborts_on_empty(x)]" in out
+    assert "input x: dtype=torch.float32, shape=(" in out and "stride=" in out
+    run.assert_outcomes(failed=1)  # reported, and the run finished
