@@ -85,7 +85,7 @@ def run_corpus(prop: str, target: Target, dtype: torch.dtype, device: str) -> in
     n = 0
     for name, x, g in corpus_cases(prop, dtype, device):
         try:
-            with known_bugs.checking(prop, target, x):
+            with known_bugs.checking(prop, target, x, shown_values(prop, x, g)):
                 check(target, x, g)
         except AssertionError as e:
             raise type(e)(f"corpus case dtype={dtype}, layout={name}:\n{e}") from e.__cause__
@@ -134,8 +134,13 @@ def inputs(prop: str, device: str) -> SearchStrategy[tuple[Tensor, Tensor | None
 
 def check_input(prop: str, target: Target, case: tuple[Tensor, Tensor | None]) -> None:
     __tracebackhide__ = True
-    with known_bugs.checking(prop, target, case[0]):
+    with known_bugs.checking(prop, target, case[0], shown_values(prop, *case)):
         PROPERTIES[prop](target, *case)
+
+
+def shown_values(prop: str, x: Tensor, g: Tensor | None) -> tuple[Tensor | None, ...]:
+    """The inputs whose values ``prop`` compares a result with (for known-bug predicates)."""
+    return {"clone_semantics": (x,), "independence": (), "identity_backward": (g,)}[prop]
 
 
 # --- torch.func transforms ------------------------------------------------------------------
@@ -179,5 +184,6 @@ def transform_inputs(transform: str, device: str) -> SearchStrategy[tuple[Tensor
 
 def check_transform(transform: str, target: Target, x: Tensor, v: Tensor) -> None:
     __tracebackhide__ = True
-    with known_bugs.checking(transform, target, x):
+    values = {"jacrev": (), "jacfwd": (), "grad": (v,), "vmap_grad": (v,), "vmap": (x,)}
+    with known_bugs.checking(transform, target, x, values.get(transform, (x, v))):
         assert_transform(target, transform, x, v)

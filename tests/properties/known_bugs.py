@@ -45,6 +45,10 @@ class Context:
     x: Tensor
     target: object  # the raw target (unwrapped from CompiledTarget)
     backend: str | None  # the torch.compile backend, None in eager
+    #: the inputs whose values the checked result reproduces (x for clone
+    #: semantics, grad_output for a backward, v for a cotangent): a bug in
+    #: values can only show through these
+    values: tuple[Tensor, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,9 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         name="inductor-ignores-negative-bit",
         issue="https://github.com/pytorch/pytorch/issues/145093",
         affected=">=2.4",
-        applies=lambda c: c.backend == "inductor" and c.x.is_neg() and _not_float_zero(c.x),
+        applies=lambda c: (
+            c.backend == "inductor" and any(t.is_neg() and _not_float_zero(t) for t in c.values)
+        ),
         message=r"values\[",
         summary="Inductor ignores the negative bit of a graph input: "
         "torch.compile(torch.clone)(z.conj().imag) returns z.imag",
@@ -100,6 +106,17 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         message=r"call=raised (InductorError|BackendCompilerFailed)",
         summary="Inductor fails to compile (min-cut partitioner) a graph of meta tensors "
         "that require grad",
+    ),
+    KnownBug(
+        name="aot-autograd-no-double-backward",
+        issue="documented limitation: torch.compile with aot_autograd does not currently "
+        "support double backward",
+        affected=">=2.0",
+        applies=lambda c: (
+            c.backend in ("aot_eager", "inductor") and c.prop in ("identity_backward", "gradcheck")
+        ),
+        message=r"does not currently support double backward",
+        summary="a compiled graph's backward cannot be differentiated again (double backward)",
     ),
     KnownBug(
         name="register-autograd-drops-forward-tangents",
@@ -152,8 +169,14 @@ CURRENT = Recorder(mode="off")
 
 
 @contextlib.contextmanager
-def checking(prop: str, target: object, x: Tensor) -> Iterator[None]:
-    """Around one example: set aside a failure that a known bug explains (see module doc)."""
+def checking(
+    prop: str, target: object, x: Tensor, values: tuple[Tensor | None, ...] | None = None
+) -> Iterator[None]:
+    """Around one example: set aside a failure that a known bug explains (see module doc).
+
+    ``values``: the inputs whose values the check compares the result with
+    (default ``(x,)``).
+    """
     __tracebackhide__ = True
     recorder = CURRENT
     if recorder.mode == "off":
@@ -161,7 +184,8 @@ def checking(prop: str, target: object, x: Tensor) -> Iterator[None]:
         return
     backend = target.backend if isinstance(target, CompiledTarget) else None
     raw = target.fn if isinstance(target, CompiledTarget) else target
-    context = Context(prop, x, raw, backend)
+    shown = (x,) if values is None else tuple(t for t in values if t is not None)
+    context = Context(prop, x, raw, backend, shown)
     bugs = [b for b in KNOWN_BUGS if b.in_range() and b.applies(context)]
     try:
         yield

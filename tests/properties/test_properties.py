@@ -16,8 +16,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tests.properties.known_bugs as known_bugs
 from realize.strategies import tensors
 from realize.testing import TRANSFORMS, CompiledTarget, TargetRaised, assert_gradcheck, compiled
+from realize.testing._report import TensorRecord
 from tests.properties._checks import check_input, check_transform, inputs, transform_inputs
 
 
@@ -54,7 +56,8 @@ def test_gradcheck(realize_target: Callable, device: str, data: st.DataObject) -
     dtype = data.draw(st.sampled_from([torch.float64, torch.complex128]), label="dtype")
     shape = data.draw(st.lists(st.integers(0, 3), max_size=3).map(tuple), label="shape")
     x = data.draw(tensors(dtype, shape, device=device, elements=_FINITE), label="x")
-    assert_gradcheck(realize_target, x)
+    with known_bugs.checking("gradcheck", realize_target, x, ()):
+        assert_gradcheck(realize_target, x)
 
 
 def _meta_twin(x: torch.Tensor) -> torch.Tensor:
@@ -76,13 +79,21 @@ def test_meta_matches_cpu(realize_target: Callable, data: st.DataObject) -> None
     """On meta, the result has the metadata the same call gives on cpu."""
     x = data.draw(tensors(device="cpu", requires_grad=None), label="x")
     twin = _meta_twin(x)
-    got, expected = realize_target(twin), realize_target(x)
-    for name in ("dtype", "shape", "stride", "storage_offset", "requires_grad"):
-        g, e = getattr(got, name), getattr(expected, name)
-        g, e = (g(), e()) if callable(g) else (g, e)
-        assert g == e, f"meta {name}={g}, but should be {e} (cpu) [{realize_target}(x)]"
-    assert (got.is_conj(), got.is_neg()) == (expected.is_conj(), expected.is_neg())
-    assert got.device == torch.device("meta")
+    with known_bugs.checking("meta_matches_cpu", realize_target, twin, ()):
+        try:
+            got, expected = realize_target(twin), realize_target(x)
+        except Exception as e:
+            first = (str(e).strip().splitlines() or [""])[0][:300]
+            raise TargetRaised(
+                f"meta: call=raised {type(e).__name__}({first!r}), but should be a result "
+                f"[{realize_target}(x)] with x on meta: {TensorRecord.of(twin).describe()}"
+            ) from e
+        for name in ("dtype", "shape", "stride", "storage_offset", "requires_grad"):
+            g, e = getattr(got, name), getattr(expected, name)
+            g, e = (g(), e()) if callable(g) else (g, e)
+            assert g == e, f"meta {name}={g}, but should be {e} (cpu) [{realize_target}(x)]"
+        assert (got.is_conj(), got.is_neg()) == (expected.is_conj(), expected.is_neg())
+        assert got.device == torch.device("meta")
 
 
 @settings(max_examples=max(5, settings.default.max_examples // 10))
