@@ -119,6 +119,15 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         summary="a compiled graph's backward cannot be differentiated again (double backward)",
     ),
     KnownBug(
+        name="dynamo-make-dual-symbolic-storage-offset",
+        issue="no upstream issue found; docs/findings.md#dynamo-make-dual-symbolic-storage-offset",
+        affected=">=2.4",
+        applies=lambda c: c.backend is not None and c.prop in ("jvp", "jacfwd", "forward_ad"),
+        message=r"call=raised TorchRuntimeError\('RuntimeError when making fake tensor call'\)",
+        summary="compiled forward AD (make_dual) fails once Dynamo makes sizes dynamic: "
+        "'Cannot call storage_offset() on tensor with symbolic sizes/strides'",
+    ),
+    KnownBug(
         name="register-autograd-drops-forward-tangents",
         issue="no register_jvp yet: https://github.com/pytorch/pytorch/pull/131116",
         affected=">=2.4",

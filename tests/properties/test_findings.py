@@ -74,3 +74,18 @@ def test_compiled_clone_of_strided_nested_tensor_does_not_abort() -> None:
     # in a child process: the bug kills the interpreter
     run = subprocess.run([sys.executable, "-c", ABORT], capture_output=True, text=True, timeout=300)
     assert run.returncode >= 0, f"killed by signal {-run.returncode}: {run.stderr[-500:]}"
+
+
+@pytest.mark.xfail(strict=True, reason=f"compiled make_dual with dynamic sizes ({TORCH})")
+def test_compiled_forward_ad_survives_dynamic_sizes() -> None:
+    import torch.autograd.forward_ad as fwAD
+
+    def tangent_of_clone(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        with fwAD.dual_level():
+            return fwAD.unpack_dual(torch.clone(fwAD.make_dual(x, v))).tangent
+
+    torch._dynamo.reset()
+    f = torch.compile(tangent_of_clone, backend="eager", fullgraph=True)
+    base = torch.ones(10)
+    for n, offset in [(2, 0), (2, 1), (3, 2)]:  # the third call compiles with symbolic sizes
+        torch.testing.assert_close(f(torch.ones(n), base[offset : offset + n]), torch.ones(n))
