@@ -321,3 +321,44 @@ def test_an_aborting_target_is_reported_with_property_and_input(pytester: pytest
     assert "property clone semantics [tests.properties.broken.aborts_on_empty(x)]" in out
     assert "input x: dtype=torch.float32, shape=(" in out and "stride=" in out
     run.assert_outcomes(failed=1)  # reported, and the run finished
+
+
+# --- known upstream bugs ------------------------------------------------------------------
+
+
+def test_inductor_negative_bit_bug_is_reported_with_a_reproduction() -> None:
+    """What --realize-target=torch:clone --realize-compile=inductor reports (known-bugs: fail)."""
+    import tests.properties.known_bugs as known_bugs
+
+    x = torch.tensor([1 + 2j, 3 - 4j]).conj().imag
+    target = compiled(torch.clone, "inductor")
+    saved = known_bugs.CURRENT
+    try:
+        known_bugs.CURRENT = known_bugs.Recorder(mode="fail")
+        with pytest.raises(AssertionError) as info:
+            check_input("clone_semantics", target, (x, None))
+        message = str(info.value)
+        assert message.startswith(
+            "clone semantics: values[0]=2.0 (bits 0x40000000), but should be -2.0 "
+            "(bits 0xc0000000); 2 of 2 elements differ [compiled(x)]"
+        )
+        assert "compiled = realize.testing.compiled(torch.clone, backend='inductor'" in message
+        assert "x = torch._neg_view(" in message
+        assert "This is known upstream bug inductor-ignores-negative-bit" in message
+        assert "https://github.com/pytorch/pytorch/issues/145093" in message
+
+        known_bugs.CURRENT = recorder = known_bugs.Recorder(mode="xfail")
+        check_input("clone_semantics", target, (x, None))  # set aside, counted
+        assert recorder.verdict() is not None and recorder.verdict()[0] == "xfail"  # type: ignore[index]
+    finally:
+        known_bugs.CURRENT = saved
+
+
+def test_a_known_bug_that_no_longer_reproduces_fails_strictly() -> None:
+    import tests.properties.known_bugs as known_bugs
+
+    recorder = known_bugs.Recorder(mode="xfail", passed={"inductor-ignores-negative-bit": 3})
+    verdict = recorder.verdict()
+    assert verdict is not None and verdict[0] == "xpass"
+    assert "did not reproduce on any of 3 matching input(s)" in verdict[1]
+    assert "narrow affected='>=2.4'" in verdict[1]
