@@ -68,6 +68,22 @@ def _custom_op(target: object) -> bool:
     return isinstance(target, torch._ops.OpOverload) and target.namespace not in ("aten", "prims")
 
 
+def _calls_realize_op(target: object) -> bool:
+    return getattr(target, "__module__", "").split(".")[0] == "realize"
+
+
+def _odd_degenerate_strides(x: Tensor) -> bool:
+    """Whether clone keeps a stride of a size-0/1 dimension that is not the contiguous one."""
+    if x.layout != torch.strided:
+        return False
+    kept, contiguous, acc = x.clone().stride(), [], 1
+    for n in reversed(x.shape):
+        contiguous.append(acc)
+        acc *= max(n, 1)
+    contiguous.reverse()
+    return any(n <= 1 and k != c for n, k, c in zip(x.shape, kept, contiguous, strict=True))
+
+
 def _not_float_zero(x: Tensor) -> bool:
     return x.numel() > 0 and x.device.type != "meta"
 
@@ -80,7 +96,7 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         applies=lambda c: (
             c.backend == "inductor" and any(t.is_neg() and _not_float_zero(t) for t in c.values)
         ),
-        message=r"values\[",
+        message=r"(values|output|tangent|cotangent|grad)(\[[^\]]*\])?=",
         summary="Inductor ignores the negative bit of a graph input: "
         "torch.compile(torch.clone)(z.conj().imag) returns z.imag",
     ),
@@ -101,11 +117,24 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         issue="no upstream issue found; docs/findings.md#inductor-meta-requires-grad",
         affected=">=2.4",
         applies=lambda c: (
-            c.backend == "inductor" and c.x.device.type == "meta" and c.x.requires_grad
+            c.backend == "inductor"
+            and c.x.device.type == "meta"
+            and (c.x.requires_grad or c.prop in ("identity_backward", "gradcheck"))
         ),
         message=r"call=raised (InductorError|BackendCompilerFailed)",
         summary="Inductor fails to compile (min-cut partitioner) a graph of meta tensors "
         "that require grad",
+    ),
+    KnownBug(
+        name="inductor-clone-size-one-strides",
+        issue="https://github.com/pytorch/pytorch/issues/197815 (the same for *_like ops)",
+        affected=">=2.4",
+        applies=lambda c: (
+            c.backend == "inductor" and c.prop == "clone_semantics" and _odd_degenerate_strides(c.x)
+        ),
+        message=r"clone semantics: stride=",
+        summary="Inductor's clone gives a size-0 or size-1 dimension the contiguous stride; "
+        "eager clone keeps the input's",
     ),
     KnownBug(
         name="aot-autograd-no-double-backward",
@@ -131,7 +160,11 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         name="register-autograd-drops-forward-tangents",
         issue="no register_jvp yet: https://github.com/pytorch/pytorch/pull/131116",
         affected=">=2.4",
-        applies=lambda c: c.prop in ("jvp", "jacfwd", "forward_ad") and _custom_op(c.target),
+        # realize.realize calls the operator under torch.compile
+        applies=lambda c: (
+            c.prop in ("jvp", "jacfwd", "forward_ad")
+            and (_custom_op(c.target) or (c.backend is not None and _calls_realize_op(c.target)))
+        ),
         message=r"(tangent|jacobian)",
         summary="an operator whose autograd comes from torch.library.register_autograd has no "
         "forward-mode formula: jvp/jacfwd give zeros, forward AD drops the tangent",
