@@ -49,10 +49,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--realize-known-bugs",
         default="auto",
-        choices=("auto", "xfail", "fail"),
+        metavar="auto|xfail|fail|fail=NAME[,NAME]",
         help="known upstream PyTorch bugs (tests/properties/known_bugs.py): xfail them "
         "(strict), or fail; auto = xfail for the project's own targets, fail for "
-        "an explicit --realize-target",
+        "an explicit --realize-target; fail=NAME,... fails only the named entries",
     )
 
 
@@ -62,6 +62,17 @@ def compile_backend(config: pytest.Config) -> str | None:
 
 def known_bugs_mode(config: pytest.Config) -> str:
     mode: str = config.getoption("--realize-known-bugs", "auto")
+    if mode not in ("auto", "xfail", "fail") and not mode.startswith("fail="):
+        raise pytest.UsageError(
+            f"--realize-known-bugs={mode!r} is not auto, xfail, fail or fail=NAME[,NAME]"
+        )
+    names = {b.name for b in known_bugs.KNOWN_BUGS}
+    unknown = set(mode.removeprefix("fail=").split(",")) - names if "=" in mode else set()
+    if unknown:
+        raise pytest.UsageError(
+            f"--realize-known-bugs={mode!r}: no known bug {sorted(unknown)}; "
+            f"known: {', '.join(sorted(names))}"
+        )
     if mode == "auto":
         mode = "fail" if config.getoption("--realize-target", None) else "xfail"
     return mode
