@@ -297,9 +297,14 @@ def test_transform_only_bugs_are_caught(name: str, transform: str, message: str)
 # --- a target that kills the process -------------------------------------------------------
 
 
-def test_an_aborting_target_is_reported_with_property_and_input(pytester: pytest.Pytester) -> None:
+def test_an_aborting_target_is_reported_with_property_and_input(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Under pytest-xdist the worker dies, is replaced, the run goes on, and the report
     names the property and the input (from the flight recorder)."""
+    # the inner run gets a flight recorder of its own: this run's xdist workers
+    # (also called gw0, gw1) must not overwrite its records
+    monkeypatch.delenv("REALIZE_FLIGHT_RECORDER", raising=False)
     pytester.chdir()
     run = pytester.runpytest_subprocess(
         str(ROOT / "tests/properties/test_corpus.py"),
