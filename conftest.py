@@ -34,7 +34,9 @@ import torch
 from hypothesis import HealthCheck, settings
 from hypothesis.database import MultiplexedDatabase
 
-pytest_plugins = ("pytester",)  # tests/properties runs the suite in process
+# tests/properties runs the suite in process; the plugin adds --realize-compile,
+# --realize-dynamic, --realize-known-bugs, known-bug xfails and crash reports.
+pytest_plugins = ("pytester", "tests.properties.plugin")
 
 # --- Hypothesis profiles --------------------------------------------------------------
 
@@ -313,10 +315,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def realize_target(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """The callable under test (see ``--realize-target``)."""
-    if hasattr(request, "param"):
-        return request.param  # type: ignore[no-any-return]
-    return _targets(request.config)[0][1]
+    """The callable under test (see ``--realize-target``; compiled under ``--realize-compile``)."""
+    from tests.properties.plugin import wrap_target
+
+    target = request.param if hasattr(request, "param") else _targets(request.config)[0][1]
+    return wrap_target(request.config, target, request.config.stash[_HARNESS].target_spec)
 
 
 @pytest.fixture(scope="session")

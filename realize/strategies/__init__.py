@@ -34,16 +34,19 @@ if TYPE_CHECKING:
     from realize.strategies._layouts import Layout, layouts
     from realize.strategies._profiles import PROFILES, load_profile
     from realize.strategies._shapes import (
+        SIZE_CLASSES,
         BroadcastableShapes,
         broadcastable_shapes,
         mutually_broadcastable_shapes,
         shapes,
+        sized_shapes,
     )
     from realize.strategies._tensors import tensors
 
 __all__ = [
     "KINDS",
     "PROFILES",
+    "SIZE_CLASSES",
     "BroadcastableShapes",
     "Layout",
     "available_devices",
@@ -56,6 +59,7 @@ __all__ = [
     "mutually_broadcastable_shapes",
     "sentinel",
     "shapes",
+    "sized_shapes",
     "supported_dtypes",
     "tensors",
 ]
@@ -75,6 +79,8 @@ _MODULE_OF = {
     "mutually_broadcastable_shapes": "_shapes",
     "sentinel": "_codecs",
     "shapes": "_shapes",
+    "sized_shapes": "_shapes",
+    "SIZE_CLASSES": "_shapes",
     "supported_dtypes": "_dtypes",
     "tensors": "_tensors",
 }

@@ -18,6 +18,7 @@ from realize.strategies._validation import check_int, check_type, order_check
 
 __all__ = [
     "NDIM_MAX",
+    "SIZE_CLASSES",
     "BroadcastableShapes",
     "Shape",
     "ShapeSpec",
@@ -26,6 +27,7 @@ __all__ = [
     "draw_shape",
     "mutually_broadcastable_shapes",
     "shapes",
+    "sized_shapes",
 ]
 
 Shape = tuple[int, ...]
@@ -36,6 +38,22 @@ NDIM_MAX = 32
 DEFAULT_MAX_NUMEL = 256
 #: Probability that a shape allowed to hold a zero side gets one.
 P_ZERO_SIZE = 0.12
+
+
+#: Element counts where copy kernels change path, as ``name: (min_numel, max_numel)``.
+#: ``tiny``: scalar loops; ``vector``: one or a few SIMD vectors; ``medium``: up to
+#: the CPU parallel grain (``at::internal::GRAIN_SIZE`` = 32768: above it, CPU
+#: copies go parallel); ``grain``: right around it; ``parallel``: above it;
+#: ``wave``: more than one full grid wave of a large GPU (132 SMs x 2048 threads
+#: x 4 elements per thread is about 1.1e6).
+SIZE_CLASSES: dict[str, tuple[int, int]] = {
+    "tiny": (0, 8),
+    "vector": (9, 256),
+    "medium": (257, 32_767),
+    "grain": (32_768 - 64, 32_768 + 64),
+    "parallel": (32_769, 2**17),
+    "wave": (2**20 + 1, 2**21),
+}
 
 
 class BroadcastableShapes(NamedTuple):
@@ -72,6 +90,7 @@ class ShapeSpec(NamedTuple):
     min_side: int
     max_side: int | None
     max_numel: int | None
+    min_numel: int = 0
 
     @classmethod
     def make(
@@ -81,7 +100,26 @@ class ShapeSpec(NamedTuple):
         min_side: int = 0,
         max_side: int | None = None,
         max_numel: int | None = None,
+        min_numel: int = 0,
     ) -> ShapeSpec:
+        check_int(min_numel, "min_numel")
+        if min_numel < 0:
+            raise InvalidArgument(f"min_numel={min_numel} must be at least 0")
+        if min_numel > 0:
+            if max_numel is None and max_side is None:
+                max_numel = max(DEFAULT_MAX_NUMEL, 4 * min_numel)
+            if max_dims is None:
+                max_dims = min(min_dims + 3, NDIM_MAX)  # large tensors: few dimensions
+            min_dims = max(min_dims, 1)
+            if max_dims < min_dims:
+                raise InvalidArgument(f"min_numel={min_numel} needs max_dims >= 1")
+            if max_numel is not None and min_numel > max_numel:
+                raise InvalidArgument(f"min_numel={min_numel} is larger than max_numel={max_numel}")
+            if max_side is not None and max_side**max_dims < min_numel:
+                raise InvalidArgument(
+                    f"max_side={max_side} and max_dims={max_dims} allow at most "
+                    f"{max_side**max_dims} elements, fewer than min_numel={min_numel}"
+                )
         check_int(min_dims, "min_dims")
         check_int(min_side, "min_side")
         if max_dims is None:
@@ -115,7 +153,7 @@ class ShapeSpec(NamedTuple):
             if min_side >= 2:
                 while min_side**max_dims > max_numel:
                     max_dims -= 1
-        return cls(min_dims, max_dims, min_side, max_side, max_numel)
+        return cls(min_dims, max_dims, min_side, max_side, max_numel, min_numel)
 
     def narrowed(
         self, *, min_dims: int = 0, max_dims: int = NDIM_MAX, min_side: int = 0
@@ -131,7 +169,7 @@ class ShapeSpec(NamedTuple):
                 return None
             while side >= 2 and side**hi_dims > self.max_numel:
                 hi_dims -= 1
-        return ShapeSpec(lo_dims, hi_dims, side, self.max_side, self.max_numel)
+        return ShapeSpec(lo_dims, hi_dims, side, self.max_side, self.max_numel, self.min_numel)
 
 
 def _root(budget: int, k: int) -> int:
@@ -154,6 +192,8 @@ def draw_shape(data: Any, spec: ShapeSpec) -> Shape:
     ndim = spec.min_dims
     if spec.max_dims > spec.min_dims:
         ndim = draw_integer(data, spec.min_dims, spec.max_dims)
+    if spec.min_numel > 0:
+        return _draw_large_shape(data, spec, ndim)
     if ndim == 0:
         return ()
     if spec.max_side == 0:
@@ -174,6 +214,38 @@ def draw_shape(data: Any, spec: ShapeSpec) -> Shape:
     if spec.min_side == 0 and draw_boolean(data, P_ZERO_SIZE):
         sides[draw_integer(data, 0, ndim - 1) if ndim > 1 else 0] = 0
     return tuple(sides)
+
+
+def _draw_large_shape(data: Any, spec: ShapeSpec, ndim: int) -> Shape:
+    """A shape of ``ndim`` >= 1 sides with ``min_numel <= numel <= max_numel``.
+
+    First the element count (shrinking towards ``min_numel``), then each side
+    but the last within its geometric share of it, then the last side makes up
+    the count.
+    """
+    hi = spec.max_numel
+    if hi is None:  # only max_side bounds it
+        assert spec.max_side is not None
+        hi = spec.max_side**ndim
+    hi = max(hi, spec.min_numel)
+    target = draw_integer(data, spec.min_numel, hi, spec.min_numel)
+    lo, cap_side = max(spec.min_side, 1), spec.max_side
+    sides, prod = [], 1
+    for i in range(ndim - 1):
+        cap = max(_root(target // prod, ndim - i), lo)
+        if cap_side is not None:
+            cap = min(cap, cap_side)
+        side = draw_integer(data, lo, cap, lo) if cap > lo else lo
+        sides.append(side)
+        prod *= side
+    last = max(-(-spec.min_numel // prod), lo, -(-target // prod))
+    if spec.max_numel is not None:
+        last = min(last, spec.max_numel // prod)
+    if cap_side is not None:
+        last = min(last, cap_side)
+    if not (spec.min_numel <= prod * last and last >= lo):
+        data.mark_invalid(f"no last side fits min_numel={spec.min_numel} after {sides}")
+    return (*sides, last)
 
 
 class ShapeStrategy(SearchStrategy[Shape]):
@@ -205,6 +277,7 @@ def shapes(
     min_side: int = 0,
     max_side: int | None = None,
     max_numel: int | None = None,
+    min_numel: int = 0,
 ) -> SearchStrategy[Shape]:
     """Return a strategy for tensor shapes (tuples of ints >= 0).
 
@@ -215,11 +288,19 @@ def shapes(
     * ``max_side`` is the largest size of a dimension, defaulting to whatever
       ``max_numel`` allows.
     * ``max_numel`` bounds the number of elements, defaulting to 256 when
-      ``max_side`` is not given (and to no bound when it is).
+      ``max_side`` is not given (and to no bound when it is), or to
+      ``4 * min_numel`` when ``min_numel`` is given.
+    * ``min_numel`` asks for large tensors: at least this many elements (default
+      0). With it, ``max_dims`` defaults to ``min_dims + 3`` and shapes have no
+      zero side. ``shapes(min_numel=40_000, max_numel=2**17)`` draws tensors above
+      the CPU parallel grain size; :func:`sized_shapes` mixes size classes.
 
-    Each side is drawn within its share of the ``max_numel`` budget, so both long
-    thin shapes and square ones occur. Examples shrink towards fewer dimensions
-    and smaller sides.
+    The default distribution: 0 to 6 dimensions, at most 256 elements (the
+    ``tiny`` and ``vector`` classes of ``SIZE_CLASSES``), about one shape in eight
+    zero-size, 0-d shapes common. Each side is drawn within its share of the
+    ``max_numel`` budget, so both long thin shapes and square ones occur.
+    Examples shrink towards fewer dimensions and smaller sides (and towards
+    ``min_numel`` elements).
 
     .. code-block:: pycon
 
@@ -232,7 +313,76 @@ def shapes(
         min_side=min_side,
         max_side=max_side,
         max_numel=max_numel,
+        min_numel=min_numel,
     )
+
+
+class SizedShapeStrategy(SearchStrategy[Shape]):
+    """Mostly the default ``shapes()``, sometimes a larger size class (see ``sized_shapes``)."""
+
+    def __init__(self, classes: tuple[str, ...], large_share: float) -> None:
+        super().__init__()
+        self.classes, self.large_share = classes, large_share
+        self._specs: list[ShapeSpec] | None = None
+
+    def __repr__(self) -> str:
+        return f"sized_shapes(classes={self.classes!r}, large_share={self.large_share!r})"
+
+    def specs(self) -> list[ShapeSpec]:
+        if self._specs is None:
+            for name in self.classes:
+                if name not in SIZE_CLASSES:
+                    raise InvalidArgument(
+                        f"classes={self.classes!r} has {name!r}, not one of {sorted(SIZE_CLASSES)}"
+                    )
+            if not 0 <= self.large_share <= 1:
+                raise InvalidArgument(f"large_share={self.large_share!r} is not in [0, 1]")
+            # large tensors have at most 3 dimensions: views with gaps multiply
+            # the storage by up to 3 per dimension
+            self._specs = [
+                ShapeSpec.make(min_numel=max(lo, 1), max_numel=hi, max_dims=3)
+                for lo, hi in (SIZE_CLASSES[n] for n in self.classes)
+            ]
+        return self._specs
+
+    def do_validate(self) -> None:
+        self.specs()
+
+    def do_draw(self, data: Any) -> Shape:
+        specs = self.specs()
+        # one boolean (shrinks towards the default), then which large class
+        if specs and draw_boolean(data, self.large_share):
+            spec = specs[draw_integer(data, 0, len(specs) - 1)] if len(specs) > 1 else specs[0]
+            return draw_shape(data, spec)
+        return draw_shape(data, _DEFAULT_SPEC)
+
+
+_DEFAULT_SPEC = ShapeSpec.make()
+
+
+def sized_shapes(
+    classes: tuple[str, ...] = ("medium", "grain", "parallel"),
+    *,
+    large_share: float = 0.1,
+) -> SearchStrategy[Shape]:
+    """Return a strategy for shapes across size classes where kernels change path.
+
+    * ``classes``: the large classes of ``SIZE_CLASSES`` to mix in (default
+      ``("medium", "grain", "parallel")``: up to 2**17 elements; add ``"wave"``
+      on GPUs for more than one full grid wave, 1e6 to 2e6 elements).
+    * ``large_share``: the probability of a large class (default 0.1); the rest
+      are ``shapes()``'s default (at most 256 elements).
+
+    Large classes get 1 to 3 dimensions and no zero side. With the fill-value
+    design of ``tensors()`` a large tensor costs about as much to draw as a small
+    one. Examples shrink towards the default small shapes.
+
+    .. code-block:: pycon
+
+        >>> tensors(shape=sized_shapes(("parallel",), large_share=1.0)).example().numel() > 32768
+        True
+    """
+    return SizedShapeStrategy(tuple(classes), large_share)
 
 
 class MutuallyBroadcastableShapes(SearchStrategy[BroadcastableShapes]):

@@ -170,7 +170,12 @@ def tensors(
       or ``None`` for any dtype the device supports.
     * ``shape``: an int, a tuple of ints >= 0, a strategy of them (e.g.
       ``shapes(min_dims=1)``) or ``None`` for ``shapes()``: 0 to 6 dimensions, at
-      most 256 elements, sometimes 0-d or zero-size.
+      most 256 elements, sometimes 0-d or zero-size. For large tensors pass
+      ``shapes(min_numel=40_000, max_numel=2**17)``, or ``sized_shapes()`` for
+      mostly small shapes with one in ten from the size classes where kernels
+      change path (``SIZE_CLASSES``: around and above the CPU parallel grain of
+      32768 elements; ``"wave"``, 1e6 to 2e6, for GPUs). Large tensors cost
+      about as much to draw as small ones (one fill value plus a few elements).
     * ``device``: a device, its name, a strategy of them, or ``None`` for any of
       ``devices()`` (cpu, every cuda device, mps, ...; restricted by the
       ``REALIZE_DEVICES`` environment variable). A device that is not present is

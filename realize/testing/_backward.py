@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from realize.testing._bits import first_difference, format_bits, has_data
+from realize.testing._bits import has_data
 from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
 
 __all__ = ["assert_gradcheck", "assert_identity_backward", "bit_pattern"]
@@ -78,10 +78,7 @@ def _same_bits(report: Report, what: str, got: Tensor | None, expected: Tensor) 
             report.fail(f"{what}.{name}", g, e)
             return
     if has_data(got) and has_data(expected):
-        index = first_difference(got, expected)
-        if index is not None:
-            where = f"[{', '.join(map(str, index))}]" if index else ""
-            report.fail(f"{what}{where}", format_bits(got, index), format_bits(expected, index))
+        report.fail_values(what, got, expected)
 
 
 def _leaf(x: Tensor) -> Tensor:
@@ -117,27 +114,25 @@ def assert_identity_backward(
             f"assert_identity_backward needs a float or complex x, got x.dtype={x.dtype}"
         )
     x = _leaf(x)
-    x_record, x_nbytes = TensorRecord.of(x), storage_nbytes(x)
-    given_grad = grad_output is not None
-    y = fn(x)
-    if grad_output is None:
-        grad_output = bit_pattern(y if isinstance(y, Tensor) else x)
-    v = grad_output.detach()
-    call_x = report.call("x")
-    if not isinstance(y, Tensor) or not y.requires_grad:
-        got = type(y).__name__ if not isinstance(y, Tensor) else False
-        report.fail("requires_grad", got, True, f"{call_x} with x.requires_grad=True")
-    else:
-        _check_identity(report, fn, x, y, v, double_backward)
-    tensors = [("x", x_record, x_nbytes)]
+    tensors = [("x", TensorRecord.of(x), storage_nbytes(x))]
     args = "x"
-    if given_grad:
+    if grad_output is not None:
+        v = grad_output.detach()
         tensors.append(("grad_output", TensorRecord.of(v), storage_nbytes(v)))
         args = "x, grad_output"
-    report.raise_if_failed(
-        tensors,
-        [f"realize.testing.assert_identity_backward({report.call.expression}, {args})"],
-    )
+    reproduce = [f"realize.testing.assert_identity_backward({report.call.expression}, {args})"]
+    with report.calling(tensors, reproduce):
+        y = fn(x)
+        if grad_output is None:
+            grad_output = bit_pattern(y if isinstance(y, Tensor) else x)
+        v = grad_output.detach()
+        call_x = report.call("x")
+        if not isinstance(y, Tensor) or not y.requires_grad:
+            got = type(y).__name__ if not isinstance(y, Tensor) else False
+            report.fail("requires_grad", got, True, f"{call_x} with x.requires_grad=True")
+        else:
+            _check_identity(report, fn, x, y, v, double_backward)
+    report.raise_if_failed(tensors, reproduce)
 
 
 def _check_identity(
@@ -225,16 +220,16 @@ def assert_gradcheck(
         x = x.clone()
     x = x.requires_grad_()
     report = Report("gradcheck", Call.of(call if call is not None else fn))
-    for name, check in (
-        ("gradcheck", torch.autograd.gradcheck),
-        ("gradgradcheck", torch.autograd.gradgradcheck),
-    ):
-        try:
-            check(fn, (x,))
-        except RuntimeError as e:
-            report.fail(name, f"failed: {str(e).strip().splitlines()[0]}", "passed")
-            break
-    report.raise_if_failed(
-        [("x", TensorRecord.of(x), storage_nbytes(x))],
-        [f"realize.testing.assert_gradcheck({report.call.expression}, x)"],
-    )
+    tensors = [("x", TensorRecord.of(x), storage_nbytes(x))]
+    reproduce = [f"realize.testing.assert_gradcheck({report.call.expression}, x)"]
+    with report.calling(tensors, reproduce):
+        for name, check in (
+            ("gradcheck", torch.autograd.gradcheck),
+            ("gradgradcheck", torch.autograd.gradgradcheck),
+        ):
+            try:
+                check(fn, (x,))
+            except RuntimeError as e:
+                report.fail(name, f"failed: {str(e).strip().splitlines()[0]}", "passed")
+                break
+    report.raise_if_failed(tensors, reproduce)

@@ -13,6 +13,7 @@ from torch import Tensor
 
 __all__ = [
     "bit_view",
+    "differences",
     "first_difference",
     "format_bits",
     "has_data",
@@ -49,6 +50,30 @@ def bit_view(t: Tensor) -> Tensor:
     if t.dtype == torch.bool:
         return t.view(torch.int8)
     return t.view(_INT_OF_SIZE[t.dtype.itemsize])
+
+
+def differences(a: Tensor, b: Tensor, limit: int = 5) -> tuple[int, list[tuple[int, ...]]]:
+    """How many elements of ``a`` and ``b`` differ in their bits, and the first ``limit`` indices.
+
+    Indices are row-major. ``a`` and ``b`` must have the same shape and dtype;
+    they may live on different devices and have any strides.
+    """
+    if a.numel() == 0:
+        return 0, []
+    if a.device != b.device:
+        a, b = a.cpu(), b.cpu()
+    ne = bit_view(a) != bit_view(b)
+    if a.dtype.itemsize == 16:
+        ne = ne.any(dim=-1)
+    count = int(ne.sum())
+    if not count:
+        return 0, []
+    if ne.dim() == 0:
+        return 1, [()]
+    flat = ne.reshape(-1).nonzero()[:limit, 0].tolist()
+    return count, [
+        tuple(int(i) for i in torch.unravel_index(torch.tensor(f), ne.shape)) for f in flat
+    ]
 
 
 def first_difference(a: Tensor, b: Tensor) -> tuple[int, ...] | None:

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from realize.testing._bits import first_difference, format_bits, has_data
+from realize.testing._bits import has_data
 from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
 
 __all__ = ["assert_clone_semantics"]
@@ -41,17 +41,18 @@ def assert_clone_semantics(
     __tracebackhide__ = True
     record, nbytes = TensorRecord.of(source), storage_nbytes(source)
     expected = source.clone()
+    if not isinstance(result, Tensor) and call is None:
+        call = result
+    report = Report("clone semantics", Call.of(call))
+    tensors = [("x", record, nbytes)]
+    reproduce = [f"realize.testing.assert_clone_semantics({report.call.expression}, x)"]
     if isinstance(result, Tensor):
         got = result
     else:
-        call = call if call is not None else result
-        got = result(source)
-    report = Report("clone semantics", Call.of(call))
+        with report.calling(tensors, reproduce):
+            got = result(source)
     _compare(report, got, expected)
-    report.raise_if_failed(
-        [("x", record, nbytes)],
-        [f"realize.testing.assert_clone_semantics({report.call.expression}, x)"],
-    )
+    report.raise_if_failed(tensors, reproduce)
 
 
 def _compare(report: Report, got: object, expected: Tensor) -> None:
@@ -91,7 +92,4 @@ def _compare(report: Report, got: object, expected: Tensor) -> None:
         and has_data(expected)
     )
     if comparable:
-        index = first_difference(got, expected)
-        if index is not None:
-            where = f"[{', '.join(map(str, index))}]" if index else ""
-            report.fail(f"values{where}", format_bits(got, index), format_bits(expected, index))
+        report.fail_values("values", got, expected)

@@ -67,24 +67,25 @@ def assert_independent(
     """
     __tracebackhide__ = True
     record, nbytes = TensorRecord.of(source), storage_nbytes(source)
+    if not isinstance(result, Tensor) and call is None:
+        call = result
+    report = Report("independence", Call.of(call))
+    tensors = [("x", record, nbytes)]
+    reproduce = [f"realize.testing.assert_independent({report.call.expression}, x)"]
     if isinstance(result, Tensor):
         got = result
     else:
-        call = call if call is not None else result
         before_bytes = storage_bytes(source).clone() if has_data(source) else None
         before_version, before_meta = source._version, _metadata(source)
-        got = result(source)
-    report = Report("independence", Call.of(call))
+        with report.calling(tensors, reproduce):
+            got = result(source)
     if not isinstance(result, Tensor):
         _check_not_mutated(report, source, before_bytes, before_version, before_meta)
     if not isinstance(got, Tensor):
         report.fail("type", type(got).__name__, "Tensor")
     else:
         _check_unshared(report, got, source)
-    report.raise_if_failed(
-        [("x", record, nbytes)],
-        [f"realize.testing.assert_independent({report.call.expression}, x)"],
-    )
+    report.raise_if_failed(tensors, reproduce)
 
 
 def _check_not_mutated(

@@ -8,18 +8,51 @@ conj/neg bits and ``requires_grad`` -- and repeats the failing check.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from realize.testing._bits import has_data, storage_bytes
+from realize.testing import _flight
+from realize.testing._bits import differences, format_bits, has_data, storage_bytes
 
-__all__ = ["Call", "Report", "TensorRecord", "storage_nbytes"]
+__all__ = [
+    "Call",
+    "Report",
+    "TargetRaised",
+    "TensorRecord",
+    "name_target",
+    "storage_nbytes",
+]
+
+#: How many differing elements a values failure lists.
+SHOWN_DIFFERENCES = 5
+
+# Names given to callables with name_target(): id -> (callable kept alive, Call).
+_NAMED: dict[int, tuple[object, Call]] = {}
+
+
+class TargetRaised(AssertionError):
+    """The callable under test raised: reported like a wrong result, with input and snippet.
+
+    The original exception is the ``__cause__``.
+    """
+
+
+def name_target(fn: Callable[..., Any], spec: str) -> None:
+    """Name ``fn`` in failure messages and snippets as ``spec`` (``MODULE:ATTR``).
+
+    The harness calls this for ``--realize-target=torch:clone``, so that a
+    snippet imports and calls exactly what was given on the command line.
+    """
+    module, _, attr = spec.partition(":")
+    _NAMED[id(fn)] = (fn, Call((f"import {module}",), f"{module}.{attr}"))
+
 
 # Inputs whose storage holds at most this many elements are written out in full.
 MAX_SNIPPET_ELEMENTS = 256
@@ -40,6 +73,12 @@ class Call:
             return cls(("fn = ...  # the callable that produced the result",), "fn")
         if isinstance(fn, str):
             return cls((), fn)
+        own = getattr(fn, "__realize_call__", None)  # e.g. a compiled target
+        if isinstance(own, Call):
+            return own
+        named = _NAMED.get(id(fn))
+        if named is not None and named[0] is fn:
+            return named[1]
         if isinstance(fn, (torch._ops.OpOverload, torch._ops.OpOverloadPacket)):
             expression = f"torch.ops.{fn}"
             namespace = str(fn).split(".")[0]
@@ -155,10 +194,63 @@ class Report:
     check: str  # e.g. "clone semantics"
     call: Call
     failures: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
 
     def fail(self, prop: str, got: object, expected: object, where: str | None = None) -> None:
         where = where or self.call("x")
         self.failures.append(f"{prop}={got}, but should be {expected} [{where}]")
+
+    def fail_values(self, prop: str, got: Tensor, expected: Tensor) -> bool:
+        """Compare values bit for bit; on a difference, say how many and where. True if equal.
+
+        The headline names the first differing element and how many differ (a
+        sign flip of every element must not read like a signed-zero nitpick);
+        a detail line lists the first few.
+        """
+        count, where = differences(got, expected, SHOWN_DIFFERENCES)
+        if not count:
+            return True
+        first = where[0]
+        index = f"[{', '.join(map(str, first))}]" if first else ""
+        total = expected.numel()
+        self.fail(
+            f"{prop}{index}",
+            format_bits(got, first),
+            f"{format_bits(expected, first)}; {count} of {total} elements differ",
+        )
+        shown = "; ".join(
+            f"[{', '.join(map(str, i))}] {format_bits(got, i)} vs {format_bits(expected, i)}"
+            for i in where
+        )
+        more = f" (first {len(where)})" if count > len(where) else ""
+        self.details.append(f"{prop} differ at{more}: {shown}")
+        return False
+
+    @contextlib.contextmanager
+    def calling(
+        self,
+        tensors: Sequence[tuple[str, TensorRecord, int]],
+        reproduce: Sequence[str],
+    ) -> Iterator[None]:
+        """Around calls of the target: leave a flight record, report an exception.
+
+        A crash of the process leaves the record behind (the harness reports it);
+        an exception becomes :class:`TargetRaised` with the input described and
+        the reproduction snippet, like a wrong result.
+        """
+        __tracebackhide__ = True
+        _flight.record(self.check, self.call.expression, [(n, r.describe()) for n, r, _ in tensors])
+        try:
+            yield
+        except AssertionError:
+            raise
+        except Exception as e:  # the target's own error, whatever it is
+            first = (str(e).strip().splitlines() or [""])[0][:300]
+            self.fail("call", f"raised {type(e).__name__}({first!r})", "a result")
+            try:
+                self.raise_if_failed(tensors, reproduce)
+            except AssertionError as report:
+                raise TargetRaised(str(report)) from e
 
     def raise_if_failed(
         self,
@@ -174,6 +266,7 @@ class Report:
         if not self.failures:
             return
         lines = [f"{self.check}: {f}" for f in self.failures]
+        lines += [f"  {d}" for d in self.details]
         for name, record, _ in tensors:
             lines.append(f"  {name}: {record.describe()}")
         head = ["import torch", *self.call.imports, "import realize.testing"]

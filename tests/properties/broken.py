@@ -254,6 +254,94 @@ backward_times_one = _with_backward("backward_times_one", lambda ctx, g: _times_
 backward_in_place = _with_backward("backward_in_place", lambda ctx, g: _in_place(g))
 
 
+# --- wrong only in one size class, under torch.compile, or under a transform ---------------
+
+
+def wrong_above_grain(x: Tensor) -> Tensor:
+    """Right up to 40,000 elements; above (CPU copies go parallel at 32,768) the last is lost.
+
+    The corpus's largest tensors are smaller: only the property's size classes see it.
+    """
+    out = x.clone()
+    if out.numel() > 40_000 and out.device.type != "meta":
+        raw = torch.empty(0, dtype=torch.uint8, device=out.device).set_(out.untyped_storage())
+        raw[-out.dtype.itemsize :] ^= 0x5A
+    return out
+
+
+def returns_input_when_compiled(x: Tensor) -> Tensor:
+    """Right in eager mode; inside torch.compile it returns its input."""
+    if torch.compiler.is_compiling():
+        return x
+    return x.clone()
+
+
+class _ZeroTangent(torch.autograd.Function):
+    """Forward clone, exact backward, but a forward-mode formula that gives zeros."""
+
+    @staticmethod
+    def forward(x: Tensor) -> Tensor:
+        return x.clone()
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        pass
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+    @staticmethod
+    def jvp(ctx: Any, tangent: Tensor) -> Tensor:
+        return torch.zeros_like(tangent)
+
+    @staticmethod
+    def vmap(info: Any, in_dims: Any, x: Tensor) -> Any:
+        return x.clone(), in_dims[0]
+
+
+def zero_forward_tangent(x: Tensor) -> Tensor:
+    """Right in eager mode and in reverse mode; jvp, jacfwd and forward AD give zeros."""
+    return _ZeroTangent.apply(x)  # type: ignore[no-any-return]
+
+
+class _VmapFlips(torch.autograd.Function):
+    """Forward clone; under vmap, the batch comes back in reverse order."""
+
+    generate_vmap_rule = False
+
+    @staticmethod
+    def forward(x: Tensor) -> Tensor:
+        return x.clone()
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        pass
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+    @staticmethod
+    def vmap(info: Any, in_dims: Any, x: Tensor) -> Any:
+        dim = in_dims[0]
+        return (x.flip(dim) if dim is not None else x.clone()), dim
+
+
+def vmap_flips_batch(x: Tensor) -> Tensor:
+    """Right everywhere except under vmap, where batch elements are swapped."""
+    return _VmapFlips.apply(x)  # type: ignore[no-any-return]
+
+
+def aborts_on_empty(x: Tensor) -> Tensor:
+    """Kills the process (SIGABRT) on zero-size input, as a crashing kernel would."""
+    if x.numel() == 0:
+        import os
+
+        os.abort()
+    return x.clone()
+
+
 # --- correct clone-alikes (controls) -------------------------------------------------------
 
 
@@ -301,3 +389,11 @@ BROKEN = {
 
 # only observable on an accelerator
 BROKEN_ON_ACCELERATORS = {"moves_to_cpu": "clone_semantics"}
+
+# name -> (where it is wrong, the property or transform that must catch it)
+BROKEN_ELSEWHERE = {
+    "wrong_above_grain": ("size class", "clone_semantics"),
+    "returns_input_when_compiled": ("torch.compile", "independence"),
+    "zero_forward_tangent": ("torch.func", "jvp"),
+    "vmap_flips_batch": ("torch.func", "vmap"),
+}

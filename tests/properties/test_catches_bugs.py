@@ -14,10 +14,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from hypothesis import HealthCheck, Phase, given, settings
 
 import tests.properties.broken as broken
-from tests.properties._checks import CORPUS_DTYPES, PROPERTIES, check_input, inputs, run_corpus
+from realize.testing import (
+    TargetRaised,
+    assert_clone_semantics,
+    assert_independent,
+    assert_transform,
+    compiled,
+)
+from tests.properties._checks import (
+    CORPUS_DTYPES,
+    PROPERTIES,
+    check_input,
+    check_transform,
+    inputs,
+    run_corpus,
+    transform_inputs,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,10 +78,10 @@ def _corpus_failure(prop: str, target: object, device: str) -> AssertionError | 
     for dtype in CORPUS_DTYPES:
         try:
             run_corpus(prop, target, dtype, device)  # type: ignore[arg-type]
+        except TargetRaised:  # a crash on an exotic dtype is not the evidence sought
+            continue
         except AssertionError as e:
             return e
-        except Exception:  # a crash on an exotic dtype is not the evidence sought
-            continue
     return None
 
 
@@ -124,6 +140,9 @@ def _ci_settings(prop: str) -> settings:
 
 
 def _property_failure(prop: str, target: object) -> AssertionError | None:
+    if prop not in PROPERTIES:  # a torch.func transform, as test_transform runs it
+        return _transform_failure(prop, target)
+
     @_ci_settings(prop)
     @given(case=inputs(prop, "cpu"))
     def run(case: tuple) -> None:
@@ -197,3 +216,154 @@ def test_command_line_target_errors_are_usage_errors(
     run = _pytest(pytester, monkeypatch, f"--realize-target={spec}")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
     assert message in run.stderr.str()
+
+
+# --- wrong only in one size class, only compiled, only under a transform -------------------
+
+
+def _transform_failure(transform: str, target: object) -> AssertionError | None:
+    ci = settings.get_profile("ci")
+
+    @settings(_ci_settings(transform), max_examples=max(5, ci.max_examples // 10))
+    @given(case=transform_inputs(transform, "cpu"))
+    def run(case: tuple) -> None:
+        check_transform(transform, target, *case)  # type: ignore[arg-type]
+
+    try:
+        run()
+    except AssertionError as e:
+        return e
+    return None
+
+
+def test_every_elsewhere_broken_implementation_is_caught_where_it_is_wrong() -> None:
+    assert set(broken.BROKEN_ELSEWHERE) == {
+        "wrong_above_grain",
+        "returns_input_when_compiled",
+        "zero_forward_tangent",
+        "vmap_flips_batch",
+    }
+
+
+def test_size_class_bug_is_caught_by_the_property_not_the_corpus() -> None:
+    """Wrong only above 40,000 elements: the corpus is smaller, the size classes are not."""
+    assert _corpus_failure("clone_semantics", broken.wrong_above_grain, "cpu") is None
+    error = _property_failure("clone_semantics", broken.wrong_above_grain)
+    assert error is not None, "the size classes never went above 40,000 elements"
+    assert "values[" in str(error) and "1 of " in str(error)
+
+
+def test_compile_only_bug_is_caught_inside_a_compiled_function() -> None:
+    """Right in eager mode, returns its input compiled: test_inside_compiled_function sees it."""
+    x = torch.arange(3.0)
+    assert_independent(broken.returns_input_when_compiled, x)  # right in eager mode
+    target = compiled(broken.returns_input_when_compiled, "aot_eager")
+    ci = settings.get_profile("ci")  # as many examples as test_inside_compiled_function
+
+    @settings(_ci_settings("independence"), max_examples=max(5, ci.max_examples // 20))
+    @given(case=inputs("independence", "cpu"))
+    def run(case: tuple) -> None:
+        check_input("independence", target, case)
+
+    with pytest.raises(AssertionError) as info:
+        run()
+    error = info.value
+    assert error is not None
+    assert "result is input=True" in str(error)
+    assert "realize.testing.compiled(tests.properties.broken.returns_input_when_compiled" in str(
+        error
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "transform", "message"),
+    [
+        ("zero_forward_tangent", "jvp", "silently drops the derivative under jvp"),
+        ("zero_forward_tangent", "forward_ad", "silently drops the derivative under forward_ad"),
+        ("zero_forward_tangent", "jacfwd", "jacfwd jacobian"),
+        ("vmap_flips_batch", "vmap", "vmap output["),
+    ],
+)
+def test_transform_only_bugs_are_caught(name: str, transform: str, message: str) -> None:
+    target = getattr(broken, name)
+    x = torch.arange(6.0).reshape(3, 2)
+    assert_clone_semantics(target, x)  # right in eager mode and in reverse mode
+    assert_transform(target, "vjp", x)
+    error = _transform_failure(transform, target)
+    assert error is not None, f"test_transform[{transform}] passed broken.{name}"
+    assert message in str(error)
+
+
+# --- a target that kills the process -------------------------------------------------------
+
+
+def test_an_aborting_target_is_reported_with_property_and_input(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under pytest-xdist the worker dies, is replaced, the run goes on, and the report
+    names the property and the input (from the flight recorder)."""
+    # the inner run gets a flight recorder of its own: this run's xdist workers
+    # (also called gw0, gw1) must not overwrite its records
+    monkeypatch.delenv("REALIZE_FLIGHT_RECORDER", raising=False)
+    pytester.chdir()
+    run = pytester.runpytest_subprocess(
+        str(ROOT / "tests/properties/test_corpus.py"),
+        "-k",
+        "test_clone_semantics and float32 and cpu",
+        "--realize-target=tests.properties.broken:aborts_on_empty",
+        "-n",
+        "1",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={ROOT}",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        timeout=300,
+    )
+    out = run.stdout.str()
+    assert "crashed while running" in out, out[-3000:]
+    assert "realize flight recorder: the worker died inside the target call of" in out
+    assert "property clone semantics [tests.properties.broken.aborts_on_empty(x)]" in out
+    assert "input x: dtype=torch.float32, shape=(" in out and "stride=" in out
+    run.assert_outcomes(failed=1)  # reported, and the run finished
+
+
+# --- known upstream bugs ------------------------------------------------------------------
+
+
+def test_inductor_negative_bit_bug_is_reported_with_a_reproduction() -> None:
+    """What --realize-target=torch:clone --realize-compile=inductor reports (known-bugs: fail)."""
+    import tests.properties.known_bugs as known_bugs
+
+    x = torch.tensor([1 + 2j, 3 - 4j]).conj().imag
+    target = compiled(torch.clone, "inductor")
+    saved = known_bugs.CURRENT
+    try:
+        known_bugs.CURRENT = known_bugs.Recorder(mode="fail")
+        with pytest.raises(AssertionError) as info:
+            check_input("clone_semantics", target, (x, None))
+        message = str(info.value)
+        assert message.startswith(
+            "clone semantics: values[0]=2.0 (bits 0x40000000), but should be -2.0 "
+            "(bits 0xc0000000); 2 of 2 elements differ [compiled(x)]"
+        )
+        assert "compiled = realize.testing.compiled(torch.clone, backend='inductor'" in message
+        assert "x = torch._neg_view(" in message
+        assert "This is known upstream bug inductor-ignores-negative-bit" in message
+        assert "https://github.com/pytorch/pytorch/issues/145093" in message
+
+        known_bugs.CURRENT = recorder = known_bugs.Recorder(mode="xfail")
+        check_input("clone_semantics", target, (x, None))  # set aside, counted
+        assert recorder.verdict() is not None and recorder.verdict()[0] == "xfail"  # type: ignore[index]
+    finally:
+        known_bugs.CURRENT = saved
+
+
+def test_a_known_bug_that_no_longer_reproduces_fails_strictly() -> None:
+    import tests.properties.known_bugs as known_bugs
+
+    recorder = known_bugs.Recorder(mode="xfail", passed={"inductor-ignores-negative-bit": 3})
+    verdict = recorder.verdict()
+    assert verdict is not None and verdict[0] == "xpass"
+    assert "did not reproduce on any of 3 matching input(s)" in verdict[1]
+    assert "narrow affected='>=2.4'" in verdict[1]

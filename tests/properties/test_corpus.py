@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 import torch
 
+import tests.properties.known_bugs as known_bugs
 from realize.testing import assert_gradcheck
 from tests.properties._checks import CORPUS_DTYPES, run_corpus
 from tests.properties._corpus import carries_grad, clonable_dtypes
@@ -69,6 +70,7 @@ def test_gradcheck(realize_target: Callable, device: str, dtype: torch.dtype) ->
         pytest.skip("gradcheck compares numbers: the meta device has none")
     for name, x in _finite_inputs(dtype, device).items():
         try:
-            assert_gradcheck(realize_target, x)
+            with known_bugs.checking("gradcheck", realize_target, x, ()):
+                assert_gradcheck(realize_target, x)
         except AssertionError as e:
             raise AssertionError(f"gradcheck case {name}:\n{e}") from None

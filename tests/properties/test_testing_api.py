@@ -78,8 +78,8 @@ def test_message_shape_and_reproduction(check, fn, make) -> None:  # type: ignor
 def test_values_message_names_index_and_both_values() -> None:
     message = _error(rt.assert_clone_semantics, broken.flushes_negative_zero, _offset_f16())
     assert message.startswith(
-        "clone semantics: values[0, 0]=0.0 (bits 0x0000), but should be -0.0 (bits 0x8000) "
-        "[tests.properties.broken.flushes_negative_zero(x)]"
+        "clone semantics: values[0, 0]=0.0 (bits 0x0000), but should be -0.0 (bits 0x8000); "
+        "1 of 6 elements differ [tests.properties.broken.flushes_negative_zero(x)]"
     )
     assert "  x: dtype=torch.float16, shape=(2, 3), stride=(1, 2), storage_offset=1" in message
     assert "dtype=torch.int16, device='cpu').view(torch.float16)" in message
@@ -177,3 +177,53 @@ def test_bit_view_sees_what_equality_cannot() -> None:
 )
 def test_helpers_hide_their_frame(check) -> None:  # type: ignore[no-untyped-def]
     assert "__tracebackhide__" in check.__code__.co_varnames
+
+
+def test_values_message_counts_differing_elements_and_lists_the_first() -> None:
+    x = torch.tensor([1 + 2j, 3 - 4j, 5 + 6j]).conj().imag  # negative bit: [-2., 4., -6.]
+    message = _error(rt.assert_clone_semantics, broken.ignores_neg_bit, x)
+    assert "; 3 of 3 elements differ [" in message.splitlines()[0]
+    assert "  values differ at: [0] 2.0 (bits 0x40000000) vs -2.0 (bits 0xc0000000); [1]" in message
+
+
+def test_a_target_that_raises_gets_the_input_and_a_snippet() -> None:
+    def refuses(t: torch.Tensor) -> torch.Tensor:
+        raise ValueError("no strides for you")
+
+    with pytest.raises(rt.TargetRaised) as info:
+        rt.assert_clone_semantics(refuses, torch.arange(6.0).view(2, 3).t())
+    message = str(info.value)
+    assert message.startswith(
+        "clone semantics: call=raised ValueError('no strides for you'), but should be a result"
+    )
+    assert "  x: dtype=torch.float32, shape=(3, 2), stride=(1, 3)" in message
+    assert "Reproduce with:" in message
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_snippet_names_the_command_line_target_and_the_compile_backend() -> None:
+    target = lambda t: t  # noqa: E731  (anonymous: only its spec can name it)
+    rt.name_target(target, "tests.properties.broken:returns_input")
+    message = _error(rt.assert_independent, target, torch.arange(3.0))
+    assert "import tests.properties\n" not in message
+    assert "[tests.properties.broken.returns_input(x)]" in message
+    wrapped = rt.compiled(broken.returns_input_when_compiled, "aot_eager")
+    message = _error(rt.assert_independent, wrapped, torch.arange(3.0))
+    assert "result is input=True" in message
+    snippet = _snippet(message)
+    assert (
+        "compiled = realize.testing.compiled(tests.properties.broken.returns_input_when_compiled, "
+        "backend='aot_eager', dynamic=None)" in snippet
+    )
+    with pytest.raises(AssertionError, match="result is input=True"):
+        exec(compile(snippet, "<snippet>", "exec"), {})
+
+
+def test_compiled_target_proves_each_call_ran_compiled() -> None:
+    target = rt.compiled(torch.clone, "eager")
+    for n in range(1, 12):  # past Dynamo's default recompile limit of 8
+        rt.assert_clone_semantics(target, torch.zeros(n, dtype=torch.float64))
+    assert target.calls == 11
+    with torch.compiler.set_stance("force_eager"), pytest.raises(rt.TargetRaised) as info:
+        rt.assert_clone_semantics(target, torch.zeros(3))
+    assert "NotCompiled" in str(info.value) and "ran this call eagerly" in str(info.value)
