@@ -128,13 +128,13 @@ _HARNESS = pytest.StashKey[Harness]()
 
 
 def available_devices() -> list[str]:
-    """Every device this process can use, plus ``meta``. Does not initialise CUDA."""
-    found = ["cpu", "meta"]
-    found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        found.append("mps")
-    return found
+    """Every device this process can use, plus ``meta``. Does not initialise CUDA.
+
+    From the one device registry the strategies draw from (cpu, cuda, mps, xpu, ...).
+    """
+    from realize.strategies._devices import present_devices
+
+    return [str(d) for d in present_devices(allow_meta=True)]
 
 
 def _expand(requested: list[str], present: list[str]) -> list[str]:

@@ -14,6 +14,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from realize.strategies._draw import draw_boolean, draw_integer
+from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._validation import check_int, check_type, order_check
 
 __all__ = [
@@ -248,26 +249,16 @@ def _draw_large_shape(data: Any, spec: ShapeSpec, ndim: int) -> Shape:
     return (*sides, last)
 
 
-class ShapeStrategy(SearchStrategy[Shape]):
+class ShapeStrategy(ResolvingStrategy[Shape, ShapeSpec]):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__()
-        self._kwargs = kwargs
-        self._spec: ShapeSpec | None = None
+        # min_numel (for large tensors) shows in the repr only when it is asked for.
+        super().__init__("shapes", kwargs=kwargs, defaults={"min_numel": 0})
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items() if v is not None)
-        return f"shapes({args})"
-
-    def spec(self) -> ShapeSpec:
-        if self._spec is None:
-            self._spec = ShapeSpec.make(**self._kwargs)
-        return self._spec
-
-    def do_validate(self) -> None:
-        self.spec()
+    def resolve(self) -> ShapeSpec:
+        return ShapeSpec.make(**self.call_kwargs)
 
     def do_draw(self, data: Any) -> Shape:
-        return draw_shape(data, self.spec())
+        return draw_shape(data, self.resolved())
 
 
 def shapes(
@@ -385,23 +376,12 @@ def sized_shapes(
     return SizedShapeStrategy(tuple(classes), large_share)
 
 
-class MutuallyBroadcastableShapes(SearchStrategy[BroadcastableShapes]):
+class MutuallyBroadcastableShapes(ResolvingStrategy[BroadcastableShapes, tuple[Any, ...]]):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__()
-        self._kwargs = kwargs
-        self._params: tuple[Any, ...] | None = None
+        super().__init__("mutually_broadcastable_shapes", kwargs=kwargs)
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items() if v is not None)
-        return f"mutually_broadcastable_shapes({args})"
-
-    def params(self) -> tuple[Any, ...]:
-        if self._params is None:
-            self._params = self._validate(**self._kwargs)
-        return self._params
-
-    def do_validate(self) -> None:
-        self.params()
+    def resolve(self) -> tuple[Any, ...]:
+        return self._validate(**self.call_kwargs)
 
     @staticmethod
     def _validate(
@@ -448,7 +428,7 @@ class MutuallyBroadcastableShapes(SearchStrategy[BroadcastableShapes]):
         return num_shapes, base, min_dims, feasible, min_side, max_side, one_ok
 
     def do_draw(self, data: Any) -> BroadcastableShapes:
-        num_shapes, base, min_dims, max_dims, min_side, max_side, one_ok = self.params()
+        num_shapes, base, min_dims, max_dims, min_side, max_side, one_ok = self.resolved()
         rbase = base[::-1]
         ndims = [
             draw_integer(data, min_dims, max_dims) if max_dims > min_dims else min_dims
@@ -477,7 +457,6 @@ class MutuallyBroadcastableShapes(SearchStrategy[BroadcastableShapes]):
                 if s != 1:
                     out = s
             result.append(out)
-        result = result[: max(len(rbase), *ndims)]
         return BroadcastableShapes(
             input_shapes=tuple(tuple(reversed(s)) for s in shapes),
             result_shape=tuple(reversed(result)),

@@ -264,7 +264,7 @@ def _device(arg: object) -> tuple[torch.device | None, SearchStrategy[Any] | Non
 def _shape(arg: object) -> tuple[Shape | None, SearchStrategy[Any] | None, ShapeSpec | None]:
     """A fixed shape, a strategy of shapes, or a ``shapes()`` strategy drawn inline."""
     if isinstance(arg, ShapeStrategy):
-        return None, None, arg.spec()
+        return None, None, arg.resolved()
     if isinstance(arg, SearchStrategy):
         return None, arg, None
     if arg is None:

@@ -18,8 +18,9 @@ import torch
 from hypothesis.strategies import SearchStrategy
 
 from realize.strategies import _dtypes
-from realize.strategies._draw import draw_bytes, draw_integer
+from realize.strategies._draw import draw_bytes, draw_choice, draw_integer
 from realize.strategies._layouts import Layout, draw_plan
+from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._shapes import Shape, check_shape, draw_shape
 from realize.strategies._tensor_args import TensorArgs
 
@@ -45,24 +46,13 @@ def _elements_count_bound(n: int) -> int:
     return min(n, MAX_DRAWN_ELEMENTS, max(8, math.isqrt(n)))
 
 
-class TensorStrategy(SearchStrategy[torch.Tensor]):
+class TensorStrategy(ResolvingStrategy[torch.Tensor, TensorArgs]):
     def __init__(self, **args: Any) -> None:
-        super().__init__()
-        self.args = args
-        self._resolved: TensorArgs | None = None
-
-    def __repr__(self) -> str:
         defaults = {"contiguous": False, "requires_grad": False}
-        shown = [f"{k}={v!r}" for k, v in self.args.items() if v != defaults.get(k)]
-        return f"tensors({', '.join(shown)})"
+        super().__init__("tensors", kwargs=args, defaults=defaults)
 
-    def resolved(self) -> TensorArgs:
-        if self._resolved is None:
-            self._resolved = TensorArgs(self.args)
-        return self._resolved
-
-    def do_validate(self) -> None:
-        self.resolved()
+    def resolve(self) -> TensorArgs:
+        return TensorArgs(self.call_kwargs)
 
     # -- the draw ------------------------------------------------------------------
     def do_draw(self, data: Any) -> torch.Tensor:
@@ -75,12 +65,7 @@ class TensorStrategy(SearchStrategy[torch.Tensor]):
         if r.dtype_strategy is not None:
             dtype = r.check_drawn_dtype(data.draw(r.dtype_strategy), device)
         elif dtype is None:
-            choices = r.dtypes_for(device)
-            dtype = (
-                choices[draw_integer(data, 0, len(choices) - 1)]
-                if len(choices) > 1
-                else (choices[0])
-            )
+            dtype = draw_choice(data, r.dtypes_for(device))
         shape = r.shape
         if r.shape_strategy is not None:
             shape = check_shape(data.draw(r.shape_strategy), "drawn shape")
@@ -89,8 +74,7 @@ class TensorStrategy(SearchStrategy[torch.Tensor]):
             shape = draw_shape(data, r.shape_spec)
         # The layout comes after the shape, so that shrinking it to CONTIGUOUS
         # leaves the shape (and the dtype) alone.
-        kinds = r.kinds_for(device, dtype, len(shape))
-        kind = kinds[draw_integer(data, 0, len(kinds) - 1)] if len(kinds) > 1 else kinds[0]
+        kind = draw_choice(data, r.kinds_for(device, dtype, len(shape)))
 
         plan = draw_plan(data, kind, shape, dtype)
         values = self._draw_values(data, r, plan.numel, dtype, device)
@@ -210,7 +194,7 @@ def tensors(
         >>> tensors(torch.float32, (2, 3), device="cpu").example()
         tensor([[ 0.0000e+00,  1.0000e+00, -inf], [nan, 1.1755e-38, 0.0000e+00]])
         >>> tensors(torch.int8, (2, 3), layout="sliced").example().stride()
-        (9, 2)
+        (6, 2)
     """
     return TensorStrategy(
         dtype=dtype,

@@ -14,12 +14,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from realize._bit_dtypes import word_dtype
 from realize.testing._bits import has_data
 from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
 
 __all__ = ["assert_gradcheck", "assert_identity_backward", "bit_pattern"]
 
-_INT_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 # Fibonacci hashing: consecutive indices map to well-spread bit patterns.
 _GOLDEN = -7046029254386353131  # 0x9E3779B97F4A7C15 as a signed int64
 
@@ -38,7 +38,7 @@ def bit_pattern(like: Tensor, salt: int = 0, *, finite: bool = False) -> Tensor:
             values = torch.complex(values, values.flip(0) if n else values)
         return values.to(like.dtype).reshape(like.shape).to(like.device)
     itemsize = like.dtype.itemsize
-    word = _INT_OF_SIZE[min(itemsize, 8)]
+    word = word_dtype(itemsize)
     words_per_item = max(1, itemsize // 8)
     i = torch.arange(n * words_per_item, dtype=torch.int64) + salt * 1_000_003
     bits = i * _GOLDEN

@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from realize._bit_dtypes import word_dtype
+
 __all__ = [
     "bit_view",
     "differences",
@@ -20,8 +22,6 @@ __all__ = [
     "logical_values",
     "storage_bytes",
 ]
-
-_INT_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 
 def has_data(t: Tensor) -> bool:
@@ -47,9 +47,7 @@ def bit_view(t: Tensor) -> Tensor:
     t = logical_values(t.detach())
     if t.dtype.itemsize == 16:
         t = torch.view_as_real(t)
-    if t.dtype == torch.bool:
-        return t.view(torch.int8)
-    return t.view(_INT_OF_SIZE[t.dtype.itemsize])
+    return t.view(word_dtype(t.dtype.itemsize))
 
 
 def differences(a: Tensor, b: Tensor, limit: int = 5) -> tuple[int, list[tuple[int, ...]]]:

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from realize._bit_dtypes import word_dtype
 from realize.testing import _flight
 from realize.testing._bits import differences, format_bits, has_data, storage_bytes
 
@@ -56,8 +57,6 @@ def name_target(fn: Callable[..., Any], spec: str) -> None:
 
 # Inputs whose storage holds at most this many elements are written out in full.
 MAX_SNIPPET_ELEMENTS = 256
-
-_INT_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ class TensorRecord:
         count, rest = divmod(storage_nbytes, itemsize)
         lines: list[str] = []
         if self.storage is not None and rest == 0:
-            int_dtype = _INT_OF_SIZE[min(itemsize, 8)]
+            int_dtype = word_dtype(itemsize)
             words = self.storage.view(int_dtype).tolist()
             lines.append(
                 f"{name}_storage = torch.tensor({words}, dtype={int_dtype}, "

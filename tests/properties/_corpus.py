@@ -19,7 +19,8 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
-_INT_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+from realize._bit_dtypes import word_dtype
+
 _GOLDEN = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: well-spread patterns
 
 
@@ -83,7 +84,7 @@ def _value_bits(dtype: torch.dtype) -> list[int]:
         converted = torch.tensor(values, dtype=torch.float64).to(real)
     except (RuntimeError, TypeError, NotImplementedError):
         return []
-    words = converted.view(_INT_OF_SIZE[real.itemsize]).tolist()
+    words = converted.view(word_dtype(real.itemsize)).tolist()
     inf, sign = words[4], -(1 << (8 * real.itemsize - 1))
     # NaNs with payloads: signalling (quiet bit clear) and negative ones
     return [*words, inf | 1, sign | inf | 3, inf | 5, sign | inf | 1]
@@ -126,7 +127,7 @@ def storage(dtype: torch.dtype, device: str, n: int, words: list[int] | None = N
         words = words + words[1:] + words[:1]
     reps = -(-count // len(words)) if words else 0
     flat = torch.tensor((words * reps)[:count], dtype=torch.int64)
-    comp = _INT_OF_SIZE[width // 8]
+    comp = word_dtype(width // 8)
     base = flat.to(comp)
     if dtype == torch.bool:
         base = (flat & 1).to(torch.int8)

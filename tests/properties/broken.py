@@ -13,14 +13,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-_INT_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+from realize._bit_dtypes import word_dtype
 
 
 def _bits(t: Tensor) -> Tensor:
     """Integer view of a float/complex tensor's components (no conj/neg bit set)."""
     if t.dtype.is_complex:
         t = torch.view_as_real(t) if t.dtype.itemsize == 16 else t
-    return t.view(_INT_OF_SIZE[min(t.dtype.itemsize, 8)])
+    return t.view(word_dtype(t.dtype.itemsize))
 
 
 def _floating(t: Tensor) -> bool:

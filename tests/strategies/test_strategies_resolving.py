@@ -9,7 +9,15 @@ import torch
 from hypothesis.errors import InvalidArgument
 from strategy_helpers import sample
 
-from realize.strategies import devices, dtypes, from_dtype, layouts
+from realize.strategies import (
+    devices,
+    dtypes,
+    from_dtype,
+    layouts,
+    mutually_broadcastable_shapes,
+    shapes,
+    tensors,
+)
 from realize.strategies._draw import draw_integer
 from realize.strategies._resolving import ResolvingStrategy
 
@@ -63,6 +71,12 @@ def test_the_repr_is_the_call_without_defaults() -> None:
         (devices(allow_meta=True), "devices(allow_meta=True)"),
         (layouts(ndim=2), "layouts(ndim=2)"),
         (from_dtype(torch.int8, min_value=0), "from_dtype(torch.int8, min_value=0)"),
+        (shapes(max_dims=2), "shapes(min_dims=0, max_dims=2, min_side=0)"),
+        (
+            mutually_broadcastable_shapes(2),
+            "mutually_broadcastable_shapes(num_shapes=2, base_shape=(), min_dims=0, min_side=1)",
+        ),
+        (tensors(device="cpu", contiguous=True), "tensors(device='cpu', contiguous=True)"),
     ],
     ids=repr,
 )
