@@ -27,20 +27,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from realize.strategies._broadcast import (
+        BroadcastableShapes,
+        broadcastable_shapes,
+        mutually_broadcastable_shapes,
+    )
     from realize.strategies._codecs import sentinel
     from realize.strategies._devices import available_devices, devices
     from realize.strategies._dtypes import KINDS, dtypes, supported_dtypes
     from realize.strategies._elements import from_dtype
     from realize.strategies._layouts import Layout, layouts
     from realize.strategies._profiles import PROFILES, load_profile
-    from realize.strategies._shapes import (
-        SIZE_CLASSES,
-        BroadcastableShapes,
-        broadcastable_shapes,
-        mutually_broadcastable_shapes,
-        shapes,
-        sized_shapes,
-    )
+    from realize.strategies._shapes import shapes
+    from realize.strategies._size_classes import SIZE_CLASSES, sized_shapes
     from realize.strategies._tensors import tensors
 
 __all__ = [
@@ -66,21 +65,21 @@ __all__ = [
 
 _MODULE_OF = {
     "KINDS": "_dtypes",
-    "BroadcastableShapes": "_shapes",
+    "BroadcastableShapes": "_broadcast",
     "Layout": "_layouts",
     "available_devices": "_devices",
-    "broadcastable_shapes": "_shapes",
+    "broadcastable_shapes": "_broadcast",
     "devices": "_devices",
     "dtypes": "_dtypes",
     "from_dtype": "_elements",
     "layouts": "_layouts",
     "load_profile": "_profiles",
     "PROFILES": "_profiles",
-    "mutually_broadcastable_shapes": "_shapes",
+    "mutually_broadcastable_shapes": "_broadcast",
     "sentinel": "_codecs",
     "shapes": "_shapes",
-    "sized_shapes": "_shapes",
-    "SIZE_CLASSES": "_shapes",
+    "sized_shapes": "_size_classes",
+    "SIZE_CLASSES": "_size_classes",
     "supported_dtypes": "_dtypes",
     "tensors": "_tensors",
 }
