@@ -276,8 +276,8 @@ def returns_input_when_compiled(x: Tensor) -> Tensor:
     return x.clone()
 
 
-class _ZeroTangent(torch.autograd.Function):
-    """Forward clone, exact backward, but a forward-mode formula that gives zeros."""
+class _CloneFunction(torch.autograd.Function):
+    """Forward clone, exact (identity) backward: the right part of the two below."""
 
     @staticmethod
     def forward(x: Tensor) -> Tensor:
@@ -290,6 +290,10 @@ class _ZeroTangent(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad
+
+
+class _ZeroTangent(_CloneFunction):
+    """Forward clone, exact backward, but a forward-mode formula that gives zeros."""
 
     @staticmethod
     def jvp(ctx: Any, tangent: Tensor) -> Tensor:
@@ -305,22 +309,10 @@ def zero_forward_tangent(x: Tensor) -> Tensor:
     return _ZeroTangent.apply(x)  # type: ignore[no-any-return]
 
 
-class _VmapFlips(torch.autograd.Function):
+class _VmapFlips(_CloneFunction):
     """Forward clone; under vmap, the batch comes back in reverse order."""
 
     generate_vmap_rule = False
-
-    @staticmethod
-    def forward(x: Tensor) -> Tensor:
-        return x.clone()
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
-        pass
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad
 
     @staticmethod
     def vmap(info: Any, in_dims: Any, x: Tensor) -> Any:

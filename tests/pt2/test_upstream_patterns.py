@@ -120,14 +120,16 @@ def test_nested_reduction_of_a_realized_value(ours: Op, compile_device: str) -> 
     """test_nested_reduction.py's use: a reduction over a realized reduction plus input."""
     skip_without_inductor_backend(compile_device)
 
-    def graph(R: Op) -> Callable[[torch.Tensor], torch.Tensor]:
-        def f(x: torch.Tensor) -> torch.Tensor:
-            x = R(x.sum(dim=-1, keepdim=True) + x)
-            return x.sum(dim=-1, keepdim=True) + x
+    assert_same_as_seed(_reduce_realize_reduce, _randn(16, 16, device=compile_device), ours=ours)
 
-        return f
 
-    assert_same_as_seed(graph, _randn(16, 16, device=compile_device), ours=ours)
+def _reduce_realize_reduce(R: Op) -> Callable[[torch.Tensor], torch.Tensor]:
+    # A reduction plus the input, realized, then the same again (upstream's pattern).
+    def f(x: torch.Tensor) -> torch.Tensor:
+        x = R(x.sum(dim=-1, keepdim=True) + x)
+        return x.sum(dim=-1, keepdim=True) + x
+
+    return f
 
 
 def _add_realize_mul(R: Op) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -151,17 +153,10 @@ def test_multi_kernel_reduction_scratch_buffer(ours: Op, compile_device: str) ->
     """test_multi_kernel.py ``test_reduction_scratch_buffer``: a realized scratch buffer."""
     skip_without_inductor_backend(compile_device)
 
-    def graph(R: Op) -> Callable[[torch.Tensor], torch.Tensor]:
-        def f(x: torch.Tensor) -> torch.Tensor:
-            x = R(x.sum(dim=-1, keepdim=True) + x)
-            return x.sum(dim=-1, keepdim=True) + x
-
-        return f
-
     x = torch.rand(16, 16, generator=torch.Generator().manual_seed(0)).to(compile_device)
     with config.patch({"triton.multi_kernel": 1}):
-        got = assert_same_as_seed(graph, x, ours=ours)
-    torch.testing.assert_close(got.outputs, graph(torch.clone)(x))
+        got = assert_same_as_seed(_reduce_realize_reduce, x, ours=ours)
+    torch.testing.assert_close(got.outputs, _reduce_realize_reduce(torch.clone)(x))
 
 
 @pytest.mark.parametrize("compile_device", [CUDA_PARAM])
