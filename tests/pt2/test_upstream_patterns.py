@@ -155,7 +155,8 @@ def test_multi_kernel_reduction_scratch_buffer(ours: Op, compile_device: str) ->
 
     x = torch.rand(16, 16, generator=torch.Generator().manual_seed(0)).to(compile_device)
     with config.patch({"triton.multi_kernel": 1}):
-        got = assert_same_as_seed(_reduce_realize_reduce, x, ours=ours)
+        # multi_kernel benchmarks its variants at run time: compare values with tolerance
+        got = assert_same_as_seed(_reduce_realize_reduce, x, ours=ours, bitwise=False)
     torch.testing.assert_close(got.outputs, _reduce_realize_reduce(torch.clone)(x))
 
 
