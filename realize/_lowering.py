@@ -132,7 +132,7 @@ def _register(lowering: types.ModuleType) -> None:
     try:
         ir, V, clone, fallback_handler = _resolve(lowering)
         # realize: the seed's lowering, registered with the seed's defaults.
-        lowering.register_lowering(realize_op)(_make_realize_lowering(clone))
+        lowering.register_lowering(realize_op)(_make_realize_lowering(clone, fallback_handler))
         lowering.register_lowering(barrier_op, type_promotion_kind=None)(
             _make_barrier_lowering(ir, V, clone, fallback_handler)
         )
@@ -175,9 +175,29 @@ def _resolve(lowering: types.ModuleType) -> tuple[Any, ...]:
     return ir, V, lowering.clone, lowering.fallback_handler
 
 
-def _make_realize_lowering(clone: Any) -> Any:
+# Dtypes that Triton cannot load or store: on a GPU a clone of them cannot become a
+# generated kernel (Inductor raises ``KeyError: 'complex64'`` or Triton "type fp8e5b16
+# not supported in this architecture"; PyTorch's test op too). The operators then run
+# as an extern call of themselves: correct, where the seed's op fails to compile.
+_NOT_IN_TRITON = frozenset(
+    getattr(torch, name)
+    for name in ("float8_e5m2fnuz", "float8_e4m3fnuz", "complex32")
+    if hasattr(torch, name)
+)
+
+
+def _triton_cannot_copy(x: Any) -> bool:
+    device, dtype = x.get_device(), x.get_dtype()
+    if device is None or device.type == "cpu":
+        return False
+    return bool(dtype.is_complex) or dtype in _NOT_IN_TRITON
+
+
+def _make_realize_lowering(clone: Any, fallback_handler: Any) -> Any:
     def realize_lowering(x: Any) -> Any:
-        # Word for word the lowering of torch.ops._inductor_test.realize.
+        if _triton_cannot_copy(x):
+            return fallback_handler(realize_op, add_to_fallback_set=False)(x)
+        # Otherwise word for word the lowering of torch.ops._inductor_test.realize.
         x.realize()
         return clone(x)
 
@@ -209,7 +229,9 @@ def _make_barrier_lowering(ir: Any, V: Any, clone: Any, fallback_handler: Any) -
     def barrier_lowering(x: Any) -> Any:
         graph = V.graph
         no_fuse = getattr(graph, "no_fuse_buffer_names", None)
-        if no_fuse is None:  # an Inductor without the knob: keep the operator opaque
+        if no_fuse is None or _triton_cannot_copy(x):
+            # an Inductor without the knob, or a dtype Triton cannot copy: keep the
+            # operator opaque (an extern call is a barrier too)
             return fallback_handler(barrier_op, add_to_fallback_set=False)(x)
         storage = storage_of(x)
         if storage is not None and isinstance(storage.data, ir.Pointwise):
