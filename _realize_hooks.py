@@ -36,7 +36,7 @@ __all__ = ["failures", "hypothesis_setup_hook", "when_imported"]
 Callback = Callable[[types.ModuleType], None]
 
 _lock = threading.RLock()
-_pending: dict[str, list[tuple[Callback, str]]] = {}
+_pending: dict[str, list[Callback]] = {}
 _failures: dict[str, str] = {}
 
 
@@ -55,7 +55,7 @@ def when_imported(name: str, callback: Callback, *, what: str, fallback: str) ->
     with _lock:
         module = sys.modules.get(name)
         if module is None:
-            _pending.setdefault(name, []).append((_guarded(callback, what, fallback), what))
+            _pending.setdefault(name, []).append(_guarded(callback, what, fallback))
             if _FINDER not in sys.meta_path:
                 sys.meta_path.insert(0, _FINDER)
             return
@@ -85,7 +85,7 @@ def _run_callbacks(module: types.ModuleType) -> None:
         callbacks = _pending.pop(module.__name__, [])
         if not _pending and _FINDER in sys.meta_path:
             sys.meta_path.remove(_FINDER)
-    for callback, _ in callbacks:
+    for callback in callbacks:
         callback(module)
 
 

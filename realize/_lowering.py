@@ -99,8 +99,8 @@ def install() -> None:
     when_imported(
         INDUCTOR_LOWERING_MODULE,
         _register,
-        what="registering the Inductor lowering of realize::realize",
-        fallback="torch.compile will call the operator as a fallback kernel (correct, slower).",
+        what="registering the Inductor lowerings of realize::realize and realize::barrier",
+        fallback="torch.compile will call the operators as fallback kernels (correct, slower).",
     )
 
 

@@ -56,14 +56,14 @@ OPS = (
 _lib = torch.library.Library(NAMESPACE, "DEF")
 
 
-def _check_tensor(name: str, self: object) -> None:
-    # The schema lets ``None`` through as an undefined tensor; without this check
-    # the user would see ``AttributeError: 'NoneType' object has no attribute 'clone'``.
-    if not isinstance(self, Tensor):
-        raise TypeError(
-            f"realize::{name} expected a Tensor for argument 'self', "
-            f"but got {type(self).__name__}: {self!r:.80}"
-        )
+def _no_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+    pass  # the identity needs nothing from the forward
+
+
+def _identity_backward(ctx: Any, grad: Tensor) -> Tensor:
+    # Returning ``grad`` itself (not a copy) keeps double backward exact:
+    # d(grad)/d(grad_output) is the identity with no op in between.
+    return grad
 
 
 def _nested_transforms_message(name: str) -> str:
@@ -94,14 +94,6 @@ def _autograd_function(
         with _autograd_internals.below_autograd():
             return op(x)  # type: ignore[no-any-return]
 
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        pass  # the identity needs nothing from the forward
-
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        # Returning ``grad`` itself (not a copy) keeps double backward exact:
-        # d(grad)/d(grad_output) is the identity with no op in between.
-        return grad
-
     def jvp(ctx: Any, tangent: Tensor) -> Tensor:
         # clone's forward derivative is clone of the tangent: a fresh tensor, so
         # an in-place update of the output's tangent never touches the input's.
@@ -115,8 +107,8 @@ def _autograd_function(
         {
             "generate_vmap_rule": True,
             "forward": staticmethod(forward),
-            "setup_context": staticmethod(setup_context),
-            "backward": staticmethod(backward),
+            "setup_context": staticmethod(_no_context),
+            "backward": staticmethod(_identity_backward),
             "jvp": staticmethod(jvp),
         },
     )
@@ -136,7 +128,9 @@ def _define(spec: OpSpec) -> torch._ops.OpOverload:
     op: torch._ops.OpOverload = getattr(getattr(torch.ops, NAMESPACE), name).default
 
     def clone_kernel(self: Tensor) -> Tensor:
-        _check_tensor(name, self)
+        # The schema lets ``None`` through as an undefined tensor; without this check
+        # the user would see ``AttributeError: 'NoneType' object has no attribute 'clone'``.
+        _typed_call.check_tensor(spec.qualname, self)
         return self.clone()
 
     # One kernel for every dense, sparse and quantized backend (CPU, CUDA, MPS,
@@ -149,12 +143,6 @@ def _define(spec: OpSpec) -> torch._ops.OpOverload:
 
     function = _autograd_function(op, name, in_kernel=True)
     _TRANSFORM_FUNCTIONS[op] = _autograd_function(op, name, in_kernel=False)
-
-    def identity_backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad
-
-    def no_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        pass
 
     if _autograd_internals.AVAILABLE:
 
@@ -170,7 +158,7 @@ def _define(spec: OpSpec) -> torch._ops.OpOverload:
         _lib.impl(name, autograd_kernel, "Autograd")
     else:  # pragma: no cover - a torch without the guard: backward exact, forward AD not
         torch.library.register_autograd(
-            spec.qualname, identity_backward, setup_context=no_context, lib=_lib
+            spec.qualname, _identity_backward, setup_context=_no_context, lib=_lib
         )
 
     def vmap_rule(info: Any, in_dims: tuple[int | None], self: Tensor) -> tuple[Tensor, int | None]:

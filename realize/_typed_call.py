@@ -22,17 +22,21 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["typed_call"]
+__all__ = ["check_tensor", "typed_call"]
+
+
+def check_tensor(qualname: str, value: object) -> None:
+    """``TypeError`` naming the operator and the value, unless ``value`` is a Tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{qualname} expected a Tensor for argument 'self', "
+            f"but got {type(value).__name__}: {value!r:.80}"
+        )
 
 
 class _TypeCheckedOverload(torch._ops.OpOverload):  # type: ignore[misc]
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
-        value = args[0] if args else kwargs.get("self")
-        if not isinstance(value, Tensor):
-            raise TypeError(
-                f"{self._name} expected a Tensor for argument 'self', "
-                f"but got {type(value).__name__}: {value!r:.80}"
-            )
+        check_tensor(self._name, args[0] if args else kwargs.get("self"))
         return super().__call__(*args, **kwargs)
 
 
