@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,18 @@ def caches_off() -> Iterator[None]:
         yield
 
 
-def compile_and_inspect(
-    fn: Callable[..., Any], *args: torch.Tensor, **compile_kwargs: Any
-) -> tuple[Any, int, str]:
-    """Compile ``fn`` with Inductor (fullgraph), run it once: (output, kernel count, code)."""
+@dataclass(frozen=True)
+class Compiled:
+    """What Inductor produced for one graph, run once."""
+
+    outputs: Any
+    ir_nodes_pre_fusion: int
+    kernels: int
+    code: str
+
+
+def compile_with(fn: Callable[..., Any], *args: Any, **compile_kwargs: Any) -> Compiled:
+    """Compile ``fn`` with Inductor (fullgraph, caches off), run it once, report what it made."""
     from torch._inductor import metrics
     from torch._inductor.utils import run_and_get_code
 
@@ -63,7 +72,17 @@ def compile_and_inspect(
     with caches_off():
         compiled = torch.compile(fn, fullgraph=True, **compile_kwargs)
         out, codes = run_and_get_code(compiled, *args)
-    return out, metrics.generated_kernel_count, "\n".join(codes)
+    return Compiled(
+        out, metrics.ir_nodes_pre_fusion, metrics.generated_kernel_count, "\n".join(codes)
+    )
+
+
+def compile_and_inspect(
+    fn: Callable[..., Any], *args: torch.Tensor, **compile_kwargs: Any
+) -> tuple[Any, int, str]:
+    """:func:`compile_with` as (output, kernel count, code)."""
+    result = compile_with(fn, *args, **compile_kwargs)
+    return result.outputs, result.kernels, result.code
 
 
 def calls_operator_at_runtime(code: str) -> bool:

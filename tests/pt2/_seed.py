@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from tests.pt2._helpers import caches_off
+from tests.pt2._helpers import Compiled, compile_with
 
 
 @contextlib.contextmanager
@@ -62,16 +61,6 @@ def seed_for(
     return seed_realize()
 
 
-@dataclass(frozen=True)
-class Compiled:
-    """What Inductor produced for one graph."""
-
-    outputs: Any
-    ir_nodes_pre_fusion: int
-    kernels: int
-    code: str
-
-
 # The seed's op appears as `_inductor_test.realize` / `_inductor_test_realize` in
 # comments and kernel names; ours as `realize.realize` / `realize_realize`.
 _SEED_NAMES = re.compile(r"_inductor_test([._])realize")
@@ -82,20 +71,6 @@ def normalised(code: str) -> str:
     # Paths of the generated modules and AOT graph ids differ per compile.
     code = re.sub(r"# AOT ID: \[.*?\]", "# AOT ID: <id>", code)
     return re.sub(r"/tmp\S*", "<path>", code)
-
-
-def compile_with(fn: Callable[..., Any], *args: Any, dynamic: bool | None = None) -> Compiled:
-    from torch._inductor import metrics
-    from torch._inductor.utils import run_and_get_code
-
-    torch._dynamo.reset()
-    metrics.reset()
-    with caches_off():
-        compiled = torch.compile(fn, fullgraph=True, dynamic=dynamic)
-        out, codes = run_and_get_code(compiled, *args)
-    return Compiled(
-        out, metrics.ir_nodes_pre_fusion, metrics.generated_kernel_count, "\n".join(codes)
-    )
 
 
 def assert_same_as_seed(
