@@ -22,7 +22,8 @@ from hypothesis.database import (
 )
 
 from realize.testing import SharedDatabaseUnavailable, example_database, use_example_database
-from tests.harness._redis_server import free_port, missing_reason, redis_contents, redis_server
+from tests._ports import free_port
+from tests.harness._redis_server import missing_reason, redis_contents, redis_server
 
 KEY, VALUE = b"some-test-key", b"\x00some-failing-choices"
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness._redis_server import free_port, redis_contents
+from tests._ports import free_port
+from tests.harness._redis_server import redis_contents
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 180

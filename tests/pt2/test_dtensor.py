@@ -9,7 +9,6 @@ overruns.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 
@@ -17,23 +16,18 @@ import pytest
 import torch
 import torch.distributed as dist
 
+from tests._ports import free_port
 from tests.pt2._helpers import REPO
 
 WORLD_SIZE = 2
 TIMEOUT_S = 240
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _run_ranks(backend: str, device: str, compiler: str) -> None:
     env = {
         **os.environ,
         "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(_free_port()),
+        "MASTER_PORT": str(free_port()),
         "WORLD_SIZE": str(WORLD_SIZE),
         "GLOO_SOCKET_IFNAME": os.environ.get("GLOO_SOCKET_IFNAME", "lo"),
         "OMP_NUM_THREADS": "1",
