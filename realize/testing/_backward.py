@@ -16,7 +16,7 @@ from torch import Tensor
 
 from realize._bit_dtypes import word_dtype
 from realize.testing._bits import has_data
-from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
+from realize.testing._report import Call, Report, recorded
 
 __all__ = ["assert_gradcheck", "assert_identity_backward", "bit_pattern"]
 
@@ -114,11 +114,11 @@ def assert_identity_backward(
             f"assert_identity_backward needs a float or complex x, got x.dtype={x.dtype}"
         )
     x = _leaf(x)
-    tensors = [("x", TensorRecord.of(x), storage_nbytes(x))]
+    tensors = [recorded("x", x)]
     args = "x"
     if grad_output is not None:
         v = grad_output.detach()
-        tensors.append(("grad_output", TensorRecord.of(v), storage_nbytes(v)))
+        tensors.append(recorded("grad_output", v))
         args = "x, grad_output"
     reproduce = [f"realize.testing.assert_identity_backward({report.call.expression}, {args})"]
     with report.calling(tensors, reproduce):
@@ -220,7 +220,7 @@ def assert_gradcheck(
         x = x.clone()
     x = x.requires_grad_()
     report = Report("gradcheck", Call.of(call if call is not None else fn))
-    tensors = [("x", TensorRecord.of(x), storage_nbytes(x))]
+    tensors = [recorded("x", x)]
     reproduce = [f"realize.testing.assert_gradcheck({report.call.expression}, x)"]
     with report.calling(tensors, reproduce):
         for name, check in (

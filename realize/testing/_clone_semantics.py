@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from realize.testing._bits import has_data
-from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
+from realize.testing._report import Call, Report, recorded, storage_nbytes
 
 __all__ = ["assert_clone_semantics"]
 
@@ -39,12 +39,11 @@ def assert_clone_semantics(
     >>> assert_clone_semantics(torch.clone, x)
     """
     __tracebackhide__ = True
-    record, nbytes = TensorRecord.of(source), storage_nbytes(source)
+    tensors = [recorded("x", source)]
     expected = source.clone()
     if not isinstance(result, Tensor) and call is None:
         call = result
     report = Report("clone semantics", Call.of(call))
-    tensors = [("x", record, nbytes)]
     reproduce = [f"realize.testing.assert_clone_semantics({report.call.expression}, x)"]
     if isinstance(result, Tensor):
         got = result

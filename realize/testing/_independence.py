@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from realize.testing._bits import has_data, storage_bytes
-from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
+from realize.testing._report import Call, Report, recorded
 from realize.testing._version_counter import bumped, restorable
 
 __all__ = ["assert_independent"]
@@ -66,11 +66,10 @@ def assert_independent(
     >>> assert_independent(torch.clone, torch.ones(3).expand(2, 3))
     """
     __tracebackhide__ = True
-    record, nbytes = TensorRecord.of(source), storage_nbytes(source)
+    tensors = [recorded("x", source)]
     if not isinstance(result, Tensor) and call is None:
         call = result
     report = Report("independence", Call.of(call))
-    tensors = [("x", record, nbytes)]
     reproduce = [f"realize.testing.assert_independent({report.call.expression}, x)"]
     if isinstance(result, Tensor):
         got = result

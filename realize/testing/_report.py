@@ -28,6 +28,7 @@ __all__ = [
     "TargetRaised",
     "TensorRecord",
     "name_target",
+    "recorded",
     "storage_nbytes",
 ]
 
@@ -184,6 +185,14 @@ class TensorRecord:
             view += ".detach().requires_grad_()"
         lines.append(f"{name} = {view}")
         return lines
+
+
+def recorded(name: str, t: Tensor) -> tuple[str, TensorRecord, int]:
+    """``t`` as a report describes and rebuilds it: (name, record, storage bytes).
+
+    Take it before the call under test, so a mutated input is reproduced as given.
+    """
+    return name, TensorRecord.of(t), storage_nbytes(t)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from torch import Tensor, func
 
 from realize.testing._bits import bit_view, has_data
 from realize.testing._compiled import CompiledTarget
-from realize.testing._report import Call, Report, TensorRecord, storage_nbytes
+from realize.testing._report import Call, Report, recorded
 
 __all__ = ["REAL_ONLY", "TRANSFORMS", "assert_transform"]
 
@@ -168,8 +168,8 @@ def assert_transform(
     run, shown = TRANSFORMS[transform]
     report = Report(f"{transform} transform", Call.of(call if call is not None else fn))
     tensors = [
-        ("x", TensorRecord.of(x), storage_nbytes(x)),
-        ("v", TensorRecord.of(v), storage_nbytes(v)),
+        recorded("x", x),
+        recorded("v", v),
     ]
     reproduce = [f"realize.testing.assert_transform({report.call.expression}, {transform!r}, x, v)"]
     expected = _oracle(transform, x, v)
