@@ -12,7 +12,8 @@ import contextlib
 import os
 import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -67,6 +68,24 @@ def synchronize(device: str | torch.device) -> None:
         accelerator.synchronize(dev)
     else:  # pragma: no cover - older torch with mps/xpu
         getattr(torch, dev.type).synchronize()
+
+
+def time_calls(
+    fn: Callable[[], Any], device: str, *, at_least_s: float, max_calls: int
+) -> tuple[int, float]:
+    """(calls, seconds) of the first batch of ``fn`` calls that takes ``at_least_s``:
+    1, 4, 16, ... calls, the device's queue drained at both ends, up to ``max_calls``."""
+    calls = 1
+    while True:
+        synchronize(device)
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        synchronize(device)
+        elapsed = time.perf_counter() - start
+        if elapsed >= at_least_s or calls >= max_calls:
+            return calls, elapsed
+        calls *= 4
 
 
 def sync_timer() -> float:

@@ -18,24 +18,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._devices import synchronize
+from ._devices import synchronize, time_calls
 
 __all__ = ["paired_ratios"]
 
 
 def _iterations(fn: Callable[[], Any], device: str, round_s: float) -> int:
     """Calls of ``fn`` that take about ``round_s``."""
-    calls = 1
-    while True:
-        synchronize(device)
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        synchronize(device)
-        elapsed = time.perf_counter() - start
-        if elapsed >= round_s / 4 or calls >= 1 << 16:
-            return max(1, round(calls * round_s / max(elapsed, 1e-9)))
-        calls *= 4
+    calls, elapsed = time_calls(fn, device, at_least_s=round_s / 4, max_calls=1 << 16)
+    return max(1, round(calls * round_s / max(elapsed, 1e-9)))
 
 
 BLOCKS = 3

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
@@ -66,6 +65,7 @@ from ._devices import (
     is_present,
     sync_timer,
     syncing_on,
+    time_calls,
 )
 from ._devices import synchronize as _synchronize
 from ._gate import baseline_on_first_run
@@ -155,17 +155,9 @@ def _calibrate(
     """Warm ``fn`` up, then pick (iterations per round, rounds) from its time per call."""
     for _ in range(2):  # first calls allocate, fill caches, finish lazy initialisation
         fn(*args)
-    calls = 1
-    while True:
-        _synchronize(device)
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn(*args)
-        _synchronize(device)
-        elapsed = time.perf_counter() - start
-        if elapsed >= _CALIBRATE_S or calls >= 1 << 20:
-            break
-        calls *= 4
+    calls, elapsed = time_calls(
+        lambda: fn(*args), device, at_least_s=_CALIBRATE_S, max_calls=1 << 20
+    )
     per_call = max(elapsed / calls, 1e-9)
     iterations = max(1, round(round_s / per_call))
     rounds = math.ceil(budget_s / (iterations * per_call))
