@@ -10,6 +10,10 @@ Two things must happen at import time without costing a torch import:
 * **Deferred registrations** (:func:`when_imported`): realize's Inductor
   lowering and DTensor sharding rule target modules that take seconds to
   import, so they run when the user's program imports those modules.
+* **Settings profiles** (:func:`register_profiles`): registering a Hypothesis
+  profile needs no torch, so the entry point registers realize's profiles by
+  name in every project that has realize installed, and
+  ``--hypothesis-profile=realize-torch-ci`` works without importing anything.
 
 This module is top level, under a name no other project uses, so that
 Hypothesis's entry-point loader (which does not catch errors) can never pick up
@@ -25,13 +29,23 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import sys
 import threading
 import types
 import warnings
 from collections.abc import Callable, Sequence
 
-__all__ = ["failures", "hypothesis_setup_hook", "when_imported"]
+__all__ = [
+    "HARNESS_PROFILES",
+    "TORCH_PROFILES",
+    "ci_flag",
+    "failures",
+    "hypothesis_setup_hook",
+    "profile_settings",
+    "register_profiles",
+    "when_imported",
+]
 
 Callback = Callable[[types.ModuleType], None]
 
@@ -138,8 +152,83 @@ def _register_strategies(_torch: types.ModuleType) -> None:
     register()
 
 
+# --- settings profiles ---------------------------------------------------------------
+
+#: For test suites of torch code (``realize.strategies.load_profile``).
+TORCH_PROFILES = ("realize-torch", "realize-torch-ci")
+#: For the property harness (``realize.harness``): quick, CI and thorough runs.
+HARNESS_PROFILES = ("realize-dev", "realize-ci", "realize-thorough")
+
+
+def ci_flag(environ: dict[str, str] | None = None) -> bool:
+    """Whether ``CI`` is set to something other than empty, 0, false, no or off.
+
+    The one reading of ``CI`` for every realize profile choice.
+    """
+    value = (os.environ if environ is None else environ).get("CI", "")
+    return value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def profile_settings() -> dict[str, dict[str, object]]:
+    """Profile name -> settings keywords, on top of Hypothesis's defaults.
+
+    The torch profiles allow 2 s per example: the first call of a torch op pays lazy
+    initialisation (about 0.6 s on a CPU, more for a GPU's first kernel or a
+    compile), which Hypothesis's 200 ms default reports as ``DeadlineExceeded``.
+    The harness profiles have no deadline at all: under ``--realize-compile`` every
+    new dtype, layout or shape is a compilation of seconds. The CI variants are
+    derandomized (the same examples every run) and keep no example database.
+    """
+    from datetime import timedelta
+
+    from hypothesis import HealthCheck
+
+    large = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    ci = {"derandomize": True, "database": None, "print_blob": True}
+    torch_ = {"deadline": timedelta(seconds=2), "suppress_health_check": large}
+    return {
+        "realize-torch": torch_,
+        "realize-torch-ci": {**torch_, **ci},
+        "realize-dev": {"max_examples": 20, "deadline": None, "suppress_health_check": large},
+        "realize-ci": {
+            "max_examples": 200,
+            "deadline": None,
+            "suppress_health_check": large,
+            **ci,
+        },
+        "realize-thorough": {
+            "max_examples": 1000,
+            "deadline": None,
+            "suppress_health_check": large,
+        },
+    }
+
+
+def register_profiles() -> None:
+    """Register every realize profile, on Hypothesis's own defaults.
+
+    On ``settings.get_profile("default")``, not on whatever profile is loaded at
+    the time (``register_profile``'s default parent): the same name means the
+    same settings everywhere.
+    """
+    from hypothesis import settings
+
+    default = settings.get_profile("default")
+    for name, kwargs in profile_settings().items():
+        settings.register_profile(name, parent=default, **kwargs)  # type: ignore[arg-type]
+
+
 def hypothesis_setup_hook() -> None:
-    """Hypothesis's entry point: register torch strategies once torch is imported."""
+    """Hypothesis's entry point: realize's profiles now, torch strategies once torch is imported."""
+    try:
+        register_profiles()
+    except Exception as err:  # pragma: no cover - must never break `import hypothesis`
+        warnings.warn(
+            f"realize: registering its Hypothesis profiles failed ({err!r}); "
+            "realize.strategies.load_profile() registers them again when called.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     try:
         if "torch" not in sys.modules and importlib.util.find_spec("torch") is None:
             return  # Hypothesis without torch: nothing to register

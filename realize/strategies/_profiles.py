@@ -6,9 +6,11 @@
 
     load_profile()  # "realize-torch", or "realize-torch-ci" when $CI is set
 
-Importing this module registers the profiles under their names, so
-``settings.load_profile("realize-torch-ci")`` or pytest's
-``--hypothesis-profile=realize-torch-ci`` work once it is imported (e.g. from conftest).
+The profiles are registered by realize's Hypothesis entry point as soon as
+Hypothesis is imported, in every project that has realize installed, so
+``pytest --hypothesis-profile=realize-torch-ci`` works with no import of ours at
+all. (The table lives in the top-level ``_realize_hooks`` module, which imports
+no torch.)
 
 Why these settings: the first call of a torch op pays lazy initialisation (kernels,
 dispatch tables, CUDA context, Inductor's compile) of about 0.6 s on the project's CPU
@@ -22,31 +24,27 @@ examples on every run, no flaky red) and keeps no example database.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
+
+import _realize_hooks
 
 __all__ = ["DEADLINE", "PROFILES", "load_profile"]
 
-#: Per-example deadline of the profiles: several times the ~0.6 s first-call latency.
-DEADLINE = timedelta(seconds=2)
-
-_COMMON = {
-    "deadline": DEADLINE,
-    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
-}
-
 #: Profile name -> settings keywords (on top of Hypothesis's defaults).
 PROFILES: dict[str, dict[str, object]] = {
-    "realize-torch": dict(_COMMON),
-    "realize-torch-ci": {**_COMMON, "derandomize": True, "database": None, "print_blob": True},
+    name: kwargs
+    for name, kwargs in _realize_hooks.profile_settings().items()
+    if name in _realize_hooks.TORCH_PROFILES
 }
 
-# On Hypothesis's own defaults, not on whatever profile is loaded when this is imported
-# (register_profile's default parent): the same name means the same settings everywhere.
-for _name, _kwargs in PROFILES.items():
-    settings.register_profile(_name, parent=settings.get_profile("default"), **_kwargs)  # type: ignore[arg-type]
+#: Per-example deadline of the profiles: several times the ~0.6 s first-call latency.
+DEADLINE: timedelta = PROFILES["realize-torch"]["deadline"]  # type: ignore[assignment]
+
+# Registered by the Hypothesis entry point already; again here for an environment
+# where entry points are disabled or realize is imported from a source tree.
+_realize_hooks.register_profiles()
 
 
 def load_profile(name: str | None = None) -> settings:
@@ -54,15 +52,14 @@ def load_profile(name: str | None = None) -> settings:
 
     ``name`` is ``"torch"`` or ``"torch-ci"`` (the ``realize-`` prefix is optional);
     ``None`` picks ``torch-ci`` when the ``CI`` environment variable is set and not
-    ``false``/``0``, else ``torch``.
+    empty, ``0``, ``false``, ``no`` or ``off``, else ``torch``.
 
     >>> from realize.strategies import load_profile
     >>> load_profile("torch-ci").derandomize
     True
     """
     if name is None:
-        ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
-        name = "torch-ci" if ci else "torch"
+        name = "torch-ci" if _realize_hooks.ci_flag() else "torch"
     full = name if name.startswith("realize-") else f"realize-{name}"
     if full not in PROFILES:
         from hypothesis.errors import InvalidArgument

@@ -42,7 +42,7 @@ from realize.testing._example_db import (
     use_example_database,
 )
 from realize.testing._independence import assert_independent
-from realize.testing._report import TargetRaised, name_target
+from realize.testing._report import TargetRaised
 from realize.testing._transforms import TRANSFORMS, assert_transform
 
 __all__ = [
@@ -60,6 +60,5 @@ __all__ = [
     "bit_view",
     "compiled",
     "example_database",
-    "name_target",
     "use_example_database",
 ]

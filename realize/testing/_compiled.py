@@ -48,7 +48,7 @@ class CompiledTarget:
         backend: str = "inductor",
         dynamic: bool | None = None,
         *,
-        call: Callable[..., Any] | str | None = None,
+        call: Callable[..., Any] | str | Call | None = None,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r} is not one of {BACKENDS}")
@@ -104,7 +104,7 @@ def compiled(
     backend: str = "inductor",
     dynamic: bool | None = None,
     *,
-    call: Callable[..., Any] | str | None = None,
+    call: Callable[..., Any] | str | Call | None = None,
 ) -> CompiledTarget:
     """``fn`` under ``torch.compile(..., fullgraph=True)``; each call fails unless it ran compiled.
 

@@ -19,7 +19,6 @@ import torch
 from torch import Tensor
 
 from realize._bit_dtypes import word_dtype
-from realize.testing import _flight
 from realize.testing._bits import differences, format_bits, has_data, storage_bytes
 
 __all__ = [
@@ -27,7 +26,6 @@ __all__ = [
     "Report",
     "TargetRaised",
     "TensorRecord",
-    "name_target",
     "recorded",
     "storage_nbytes",
 ]
@@ -35,25 +33,12 @@ __all__ = [
 #: How many differing elements a values failure lists.
 SHOWN_DIFFERENCES = 5
 
-# Names given to callables with name_target(): id -> (callable kept alive, Call).
-_NAMED: dict[int, tuple[object, Call]] = {}
-
 
 class TargetRaised(AssertionError):
     """The callable under test raised: reported like a wrong result, with input and snippet.
 
     The original exception is the ``__cause__``.
     """
-
-
-def name_target(fn: Callable[..., Any], spec: str) -> None:
-    """Name ``fn`` in failure messages and snippets as ``spec`` (``MODULE:ATTR``).
-
-    The harness calls this for ``--realize-target=torch:clone``, so that a
-    snippet imports and calls exactly what was given on the command line.
-    """
-    module, _, attr = spec.partition(":")
-    _NAMED[id(fn)] = (fn, Call((f"import {module}",), f"{module}.{attr}"))
 
 
 # Inputs whose storage holds at most this many elements are written out in full.
@@ -68,7 +53,12 @@ class Call:
     expression: str  # e.g. "torch.clone" or "torch.ops.realize.realize.default"
 
     @classmethod
-    def of(cls, fn: Callable[..., Any] | str | None) -> Call:
+    def of(cls, fn: Callable[..., Any] | str | Call | None) -> Call:
+        """How to name ``fn``: its own ``__realize_call__`` (a compiled or named target),
+        ``torch.ops.NS.op.overload`` for an operator, else the shortest public module
+        path that holds it (``realize.realize``, not ``realize._functions.realize``)."""
+        if isinstance(fn, Call):
+            return fn
         if fn is None:
             return cls(("fn = ...  # the callable that produced the result",), "fn")
         if isinstance(fn, str):
@@ -76,9 +66,6 @@ class Call:
         own = getattr(fn, "__realize_call__", None)  # e.g. a compiled target
         if isinstance(own, Call):
             return own
-        named = _NAMED.get(id(fn))
-        if named is not None and named[0] is fn:
-            return named[1]
         if isinstance(fn, (torch._ops.OpOverload, torch._ops.OpOverloadPacket)):
             expression = f"torch.ops.{fn}"
             namespace = str(fn).split(".")[0]
@@ -86,10 +73,16 @@ class Call:
             if namespace != "aten" and importlib.util.find_spec(namespace) is not None:
                 imports.append(f"import {namespace}  # registers torch.ops.{namespace}")
             return cls(tuple(imports), expression)
-        module = getattr(fn, "__module__", None)
+        module = getattr(fn, "__module__", None) or ""
+        parts = module.split(".")
+        # realize._functions -> try realize first: the public name wins
+        candidates = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
         for name in (getattr(fn, "__qualname__", None), getattr(fn, "__name__", None)):
-            if module and name and "<" not in name and _resolves(module, name, fn):
-                return cls((f"import {module}",), f"{module}.{name}")
+            if not name or "<" in name:
+                continue
+            for candidate in candidates:
+                if _resolves(candidate, name, fn):
+                    return cls((f"import {candidate}",), f"{candidate}.{name}")
         return cls((f"fn = ...  # the callable under test: {fn!r:.80}",), "fn")
 
     def __call__(self, *args: str) -> str:
@@ -123,10 +116,11 @@ class TensorRecord:
     storage: Tensor | None = field(repr=False)  # uint8 copy on cpu; None if not kept
 
     @classmethod
-    def of(cls, t: Tensor) -> TensorRecord:
+    def of(cls, t: Tensor, *, keep_values: bool = True) -> TensorRecord:
+        """``t``'s metadata, and a copy of its storage bytes when small and ``keep_values``."""
         strided = t.layout == torch.strided
         storage = None
-        if strided and has_data(t):
+        if keep_values and strided and has_data(t):
             raw = storage_bytes(t)
             if raw.numel() <= MAX_SNIPPET_ELEMENTS * t.dtype.itemsize:
                 storage = raw.cpu().clone()
@@ -240,14 +234,12 @@ class Report:
         tensors: Sequence[tuple[str, TensorRecord, int]],
         reproduce: Sequence[str],
     ) -> Iterator[None]:
-        """Around calls of the target: leave a flight record, report an exception.
+        """Around calls of the target: report an exception like a wrong result.
 
-        A crash of the process leaves the record behind (the harness reports it);
-        an exception becomes :class:`TargetRaised` with the input described and
+        An exception becomes :class:`TargetRaised` with the input described and
         the reproduction snippet, like a wrong result.
         """
         __tracebackhide__ = True
-        _flight.record(self.check, self.call.expression, [(n, r.describe()) for n, r, _ in tensors])
         try:
             yield
         except AssertionError:

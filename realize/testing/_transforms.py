@@ -28,38 +28,46 @@ from realize.testing._report import Call, Report, recorded
 __all__ = ["REAL_ONLY", "TRANSFORMS", "assert_transform"]
 
 
-def _grad(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> dict[str, Any]:
+#: The batch dimensions of ``vmap`` and ``vmap(grad)``: ``(in_dims, out_dims)``.
+Dims = tuple[int, int]
+
+
+def _grad(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, dims: Dims) -> dict[str, Any]:
     return {"grad": func.grad(lambda t: (fn(t) * v).sum())(x)}
 
 
-def _vjp(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> dict[str, Any]:
+def _vjp(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, dims: Dims) -> dict[str, Any]:
     out, vjp_fn = func.vjp(fn, x)  # type: ignore[misc]
     return {"output": out, "cotangent": vjp_fn(v)[0]}
 
 
-def _jvp(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> dict[str, Any]:
+def _jvp(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, dims: Dims) -> dict[str, Any]:
     out, tangent = func.jvp(fn, (x,), (v,))  # type: ignore[misc]
     return {"output": out, "tangent": tangent}
 
 
-def _jacrev(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> dict[str, Any]:
+def _jacrev(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, dims: Dims) -> dict[str, Any]:
     return {"jacobian": func.jacrev(fn)(x)}
 
 
-def _jacfwd(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> dict[str, Any]:
+def _jacfwd(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, dims: Dims) -> dict[str, Any]:
     return {"jacobian": func.jacfwd(fn)(x)}
 
 
-def _vmap(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> dict[str, Any]:
-    return {"output": func.vmap(fn)(x)}
+def _vmap(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, dims: Dims) -> dict[str, Any]:
+    in_dims, out_dims = dims
+    return {"output": func.vmap(fn, in_dims=in_dims, out_dims=out_dims)(x)}
 
 
-def _vmap_grad(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> dict[str, Any]:
-    per_sample = func.vmap(func.grad(lambda t, w: (fn(t) * w).sum()))(x, v)
+def _vmap_grad(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, dims: Dims) -> dict[str, Any]:
+    in_dims, out_dims = dims
+    per_sample = func.vmap(
+        func.grad(lambda t, w: (fn(t) * w).sum()), in_dims=(in_dims, in_dims), out_dims=out_dims
+    )(x, v)
     return {"per-sample grad": per_sample}
 
 
-def _forward_ad(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> dict[str, Any]:
+def _forward_ad(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor, dims: Dims) -> dict[str, Any]:
     with fwAD.dual_level():
         out = fwAD.unpack_dual(fn(fwAD.make_dual(x, v)))
         return {"output": out.primal, "tangent": out.tangent}
@@ -72,20 +80,23 @@ TRANSFORMS: dict[str, tuple[Callable[..., dict[str, Any]], str]] = {
     "jvp": (_jvp, "torch.func.jvp(fn, (x,), (v,))"),
     "jacrev": (_jacrev, "torch.func.jacrev(fn)(x)"),
     "jacfwd": (_jacfwd, "torch.func.jacfwd(fn)(x)"),
-    "vmap": (_vmap, "torch.func.vmap(fn)(x)"),
+    "vmap": (_vmap, "torch.func.vmap(fn, in_dims={i}, out_dims={o})(x)"),
     "vmap_grad": (
         _vmap_grad,
-        "torch.func.vmap(torch.func.grad(lambda t, w: (fn(t) * w).sum()))(x, v)",
+        "torch.func.vmap(torch.func.grad(lambda t, w: (fn(t) * w).sum()), "
+        "in_dims=({i}, {i}), out_dims={o})(x, v)",
     ),
     "forward_ad": (_forward_ad, "fwAD.unpack_dual(fn(fwAD.make_dual(x, v)))"),
 }
 #: Transforms that need a real floating dtype (a real scalar loss, or a real Jacobian).
 REAL_ONLY = frozenset({"grad", "jacrev", "jacfwd", "vmap_grad"})
-#: Transforms that map over dimension 0 (need x.dim() >= 1).
+#: Transforms that map over a batch dimension (need x.dim() >= 1): ``in_dims``/``out_dims``.
 BATCHED = frozenset({"vmap", "vmap_grad"})
 
 
-def _oracle(transform: str, x: Tensor, v: Tensor) -> dict[str, Tensor] | None:
+def _oracle(
+    transform: str, x: Tensor, v: Tensor, dims: Dims
+) -> dict[str, tuple[Tensor, tuple[int, ...]]] | None:
     """``torch.clone`` under the same transform: the identity's answer, or None if it raises.
 
     For most inputs that is ``v`` (or the identity matrix, or ``x``); for an ``x``
@@ -94,17 +105,27 @@ def _oracle(transform: str, x: Tensor, v: Tensor) -> dict[str, Tensor] | None:
     """
     run, _ = TRANSFORMS[transform]
     try:
-        got = run(torch.clone, x, v)
+        got = run(torch.clone, x, v, dims)
     except Exception:  # clone itself cannot do it: nothing to compare with
         return None
-    return {k: t.detach().clone() for k, t in got.items() if isinstance(t, Tensor)}
+    # a copy (the target must not be able to write into the answer) and the strides
+    return {k: (t.detach().clone(), t.stride()) for k, t in got.items() if isinstance(t, Tensor)}
 
 
 def _is_zero(t: Tensor) -> bool:
     return t.numel() > 0 and not bool(bit_view(t).bool().any())
 
 
-def _compare(report: Report, transform: str, name: str, got: object, expected: Tensor) -> None:
+def _compare(
+    report: Report,
+    transform: str,
+    name: str,
+    got: object,
+    expected: Tensor,
+    stride: tuple[int, ...],
+) -> None:
+    """dtype, shape, values bit for bit; under vmap the strides too (batching rules place
+    the batch dimension, and clone's keeps it where it was)."""
     what = f"{transform} {name}"
     if got is None:
         why = "the tangent was dropped" if name == "tangent" else "no result"
@@ -120,6 +141,8 @@ def _compare(report: Report, transform: str, name: str, got: object, expected: T
         if g != e:
             report.fail(f"{what}.{field}", g, e)
             return
+    if transform in BATCHED and got.stride() != stride:
+        report.fail(f"{what}.stride", got.stride(), f"{stride} (torch.clone's)")
     if not (has_data(got) and has_data(expected)):
         return
     if not report.fail_values(what, got, expected) and _is_zero(got) and not _is_zero(expected):
@@ -139,6 +162,8 @@ def assert_transform(
     x: Tensor,
     v: Tensor | None = None,
     *,
+    in_dims: int = 0,
+    out_dims: int = 0,
     call: Callable[..., Any] | str | None = None,
 ) -> None:
     """Assert that ``transform`` of ``fn`` at ``x`` is the identity's, bit for bit.
@@ -147,8 +172,10 @@ def assert_transform(
     tangent (default: ``x``'s values plus one, contiguous); it must be finite,
     since ``grad`` multiplies by it. ``grad``, ``jacrev``, ``jacfwd`` and
     ``vmap_grad`` need a real floating ``x``; ``vmap`` and ``vmap_grad`` need
-    ``x.dim() >= 1``. A :class:`~realize.testing.CompiledTarget` is compiled
-    together with the transform.
+    ``x.dim() >= 1`` and map over dimension ``in_dims`` of ``x`` (and ``v``),
+    putting the batch dimension of the result at ``out_dims``; their results must
+    also have the strides ``torch.clone`` gets under the same ``vmap``. A
+    :class:`~realize.testing.CompiledTarget` is compiled together with the transform.
 
     >>> import torch
     >>> from realize.testing import assert_transform
@@ -159,8 +186,12 @@ def assert_transform(
         raise ValueError(f"transform={transform!r} is not one of {sorted(TRANSFORMS)}")
     if transform in REAL_ONLY and not x.dtype.is_floating_point:
         raise TypeError(f"{transform} needs a real floating x, got x.dtype={x.dtype}")
-    if transform in BATCHED and x.dim() == 0:
-        raise TypeError(f"{transform} maps over dimension 0: x.dim() must be >= 1, got 0")
+    if transform in BATCHED:
+        if x.dim() == 0:
+            raise TypeError(f"{transform} maps over a dimension: x.dim() must be >= 1, got 0")
+        for name, dim in (("in_dims", in_dims), ("out_dims", out_dims)):
+            if not -x.dim() <= dim < x.dim():
+                raise ValueError(f"{name}={dim} is not a dimension of x (x.dim()={x.dim()})")
     x = x.detach()
     if v is None:
         v = torch.ones_like(x, memory_format=torch.contiguous_format)
@@ -171,18 +202,22 @@ def assert_transform(
         recorded("x", x),
         recorded("v", v),
     ]
-    reproduce = [f"realize.testing.assert_transform({report.call.expression}, {transform!r}, x, v)"]
-    expected = _oracle(transform, x, v)
+    dims = (in_dims, out_dims)
+    batched = f", in_dims={in_dims}, out_dims={out_dims}" if transform in BATCHED else ""
+    reproduce = [
+        f"realize.testing.assert_transform({report.call.expression}, {transform!r}, x, v{batched})"
+    ]
+    expected = _oracle(transform, x, v, dims)
     if expected is None:
         return  # undefined for this input: clone raises under the transform too
     with report.calling(tensors, reproduce):
         if isinstance(fn, CompiledTarget):
             raw = fn.fn
-            got = fn.compile(lambda a, b: run(raw, a, b))(x, v)
+            got = fn.compile(lambda a, b: run(raw, a, b, dims))(x, v)
         else:
-            got = run(fn, x, v)
-    where = shown.replace("fn", report.call.expression)
-    for name, e in expected.items():
-        _compare(report, transform, name, got.get(name), e)
+            got = run(fn, x, v, dims)
+    where = shown.replace("fn", report.call.expression).format(i=in_dims, o=out_dims)
+    for name, (e, stride) in expected.items():
+        _compare(report, transform, name, got.get(name), e, stride)
     report.failures = [f"{f[: f.rindex(' [')]} [{where}]" for f in report.failures]
     report.raise_if_failed(tensors, reproduce)

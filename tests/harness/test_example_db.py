@@ -114,7 +114,7 @@ def _failing_property_run(seen: list[int]) -> None:
         prop()
 
 
-@pytest.mark.parametrize("profile", ["ci", "dev", "thorough"])
+@pytest.mark.parametrize("profile", ["realize-ci", "realize-dev", "realize-thorough"])
 @pytest.mark.usefixtures("restore_profile")
 def test_every_profile_saves_to_and_replays_from_the_database(profile: str) -> None:
     name = f"{profile}-example-db-test"

@@ -1,8 +1,9 @@
 """Two "machines" share failing examples through a real Redis server.
 
 Each machine is a separate pytest process with its own working directory and
-its own local example database (``HYPOTHESIS_STORAGE_DIRECTORY``), loading this
-repository's root conftest (``-p conftest``) for ``--realize-db``. The property
+its own local example database (``HYPOTHESIS_STORAGE_DIRECTORY``), and nothing of
+this repository: ``--realize-db`` comes from the installed pytest plugin, the
+profiles from realize's Hypothesis entry point, as in any project. The property
 under test writes every example it is called with to a log, so the logs show
 which example each run tried first.
 """
@@ -58,22 +59,26 @@ class Machine:
         (root / "test_shared_failure.py").write_text(PROPERTIES)
 
     def start(self, *args: str, profile: str, **environ: str) -> subprocess.Popen[str]:
-        """Start ``pytest ARGS`` here under Hypothesis profile ``profile``, plus ``environ``."""
+        """Start ``pytest ARGS`` here under profile ``realize-<profile>``, plus ``environ``."""
         env = {
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("REALIZE_", "HYPOTHESIS_", "PYTEST_", "CI"))
         }
         env.update(
-            PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]),
             HYPOTHESIS_STORAGE_DIRECTORY=str(self.root / ".hypothesis"),
-            HYPOTHESIS_PROFILE=profile,
             EXAMPLES_LOG=str(self.logs),
             **environ,
         )
-        command = [sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider"]
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
         return subprocess.Popen(
-            [*command, "-rA", "test_shared_failure.py", *args],
+            [
+                *command,
+                f"--hypothesis-profile=realize-{profile}",
+                "-rA",
+                "test_shared_failure.py",
+                *list(args),
+            ],
             cwd=self.root,
             env=env,
             stdout=subprocess.PIPE,

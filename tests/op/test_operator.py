@@ -1,6 +1,6 @@
 """The operator ``realize::realize``: registrations, opcheck, clone semantics on concrete inputs.
 
-Hypothesis-driven properties live in ``tests/properties``; these are the fixed
+Hypothesis-driven properties live in ``realize/harness``; these are the fixed
 cases the foundation promises, each compared against ``torch.clone``.
 """
 

@@ -10,7 +10,7 @@ import torch
 
 import realize
 import realize.testing as rt
-import tests.properties.broken as broken
+import tests.harness.broken as broken
 
 LINE = re.compile(
     r"^(clone semantics|independence|identity backward|gradcheck): "
@@ -79,7 +79,7 @@ def test_values_message_names_index_and_both_values() -> None:
     message = _error(rt.assert_clone_semantics, broken.flushes_negative_zero, _offset_f16())
     assert message.startswith(
         "clone semantics: values[0, 0]=0.0 (bits 0x0000), but should be -0.0 (bits 0x8000); "
-        "1 of 6 elements differ [tests.properties.broken.flushes_negative_zero(x)]"
+        "1 of 6 elements differ [tests.harness.broken.flushes_negative_zero(x)]"
     )
     assert "  x: dtype=torch.float16, shape=(2, 3), stride=(1, 2), storage_offset=1" in message
     assert "dtype=torch.int16, device='cpu').view(torch.float16)" in message
@@ -202,17 +202,19 @@ def test_a_target_that_raises_gets_the_input_and_a_snippet() -> None:
 
 
 def test_snippet_names_the_command_line_target_and_the_compile_backend() -> None:
-    target = lambda t: t  # noqa: E731  (anonymous: only its spec can name it)
-    rt.name_target(target, "tests.properties.broken:returns_input")
-    message = _error(rt.assert_independent, target, torch.arange(3.0))
-    assert "import tests.properties\n" not in message
-    assert "[tests.properties.broken.returns_input(x)]" in message
+    from realize.harness._targets import Target
+
+    alias = Target("alias", "tests.harness.broken:returns_input", lambda t: t)
+    message = _error(rt.assert_independent, alias.callable, torch.arange(3.0))
+    assert "import tests.harness\n" not in message
+    assert "import tests.harness.broken\n" in message
+    assert "[tests.harness.broken.returns_input(x)]" in message
     wrapped = rt.compiled(broken.returns_input_when_compiled, "aot_eager")
     message = _error(rt.assert_independent, wrapped, torch.arange(3.0))
     assert "result is input=True" in message
     snippet = _snippet(message)
     assert (
-        "compiled = realize.testing.compiled(tests.properties.broken.returns_input_when_compiled, "
+        "compiled = realize.testing.compiled(tests.harness.broken.returns_input_when_compiled, "
         "backend='aot_eager', dynamic=None)" in snippet
     )
     with pytest.raises(AssertionError, match="result is input=True"):

@@ -17,7 +17,12 @@ import pytest
 import torch
 from hypothesis import HealthCheck, Phase, given, settings
 
-import tests.properties.broken as broken
+import tests.harness.broken as broken
+from realize.harness import Case, check, inputs
+from realize.harness._checker import Checker
+from realize.harness._corpus import CORPUS_DTYPES
+from realize.harness._recorder import Recorder
+from realize.harness._targets import Target
 from realize.testing import (
     TargetRaised,
     assert_clone_semantics,
@@ -25,17 +30,19 @@ from realize.testing import (
     assert_transform,
     compiled,
 )
-from tests.properties._checks import (
-    CORPUS_DTYPES,
-    PROPERTIES,
-    check_input,
-    check_transform,
-    inputs,
-    run_corpus,
-    transform_inputs,
-)
 
 ROOT = Path(__file__).resolve().parents[2]
+CORE = {"clone_semantics", "independence", "identity_backward"}
+
+
+def _target(name: str) -> Target:
+    return Target.of(f"tests.harness.broken:{name}")
+
+
+def run_corpus(prop: str, target: object, dtype: object, device: str) -> int:
+    fn = target if isinstance(target, Target) else Target("fn", "fn:fn", target)  # type: ignore[arg-type]
+    return Checker(fn, known_bugs="off").corpus(prop, dtype, device)  # type: ignore[arg-type]
+
 
 # What the first line of the failure must mention, per broken implementation.
 EXPECTED_MESSAGE = {
@@ -87,13 +94,13 @@ def _corpus_failure(prop: str, target: object, device: str) -> AssertionError | 
 
 def test_every_broken_implementation_is_listed() -> None:
     assert set(EXPECTED_MESSAGE) == set(broken.BROKEN)
-    assert set(broken.BROKEN.values()) == set(PROPERTIES)
+    assert set(broken.BROKEN.values()) == CORE
 
 
 @pytest.mark.parametrize("name", sorted(broken.BROKEN))
 def test_corpus_catches(name: str) -> None:
     prop = broken.BROKEN[name]
-    error = _corpus_failure(prop, getattr(broken, name), "cpu")
+    error = _corpus_failure(prop, _target(name), "cpu")
     assert error is not None, f"the {prop} corpus passed broken.{name}"
     headline = str(error).splitlines()[1]
     assert EXPECTED_MESSAGE[name] in headline, headline
@@ -101,19 +108,20 @@ def test_corpus_catches(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(broken.BROKEN_ON_ACCELERATORS))
-def test_corpus_catches_on_accelerators(name: str, device: str) -> None:
-    if device in ("cpu", "meta"):
+def test_corpus_catches_on_accelerators(name: str, realize_device: str) -> None:
+    if realize_device in ("cpu", "meta"):
         pytest.skip(f"broken.{name} is only wrong on an accelerator")
-    error = _corpus_failure(broken.BROKEN_ON_ACCELERATORS[name], getattr(broken, name), device)
+    prop = broken.BROKEN_ON_ACCELERATORS[name]
+    error = _corpus_failure(prop, _target(name), realize_device)
     assert error is not None and "device=cpu, but should be" in str(error)
 
 
-@pytest.mark.parametrize("prop", sorted(PROPERTIES))
+@pytest.mark.parametrize("prop", sorted(CORE))
 @pytest.mark.parametrize("name", broken.CORRECT)
 def test_corpus_passes_correct(name: str, prop: str) -> None:
     """No false alarms: clone's own recipe, written differently, passes everything."""
     for dtype in CORPUS_DTYPES:
-        run_corpus(prop, getattr(broken, name), dtype, "cpu")
+        run_corpus(prop, _target(name), dtype, "cpu")
 
 
 # Out of reach of the default draws, so caught by the corpus only: tensors()
@@ -125,7 +133,7 @@ CORPUS_ONLY = {"wrong_for_large", "int64_through_float64", "half_through_float32
 
 def _ci_settings(prop: str) -> settings:
     """The ci profile as the property test uses it, without database or shrinking."""
-    ci = settings.get_profile("ci")
+    ci = settings.get_profile("realize-ci")
     return settings(
         ci,
         # test_properties.py halves the examples of the (seven-pass) backward property
@@ -140,13 +148,13 @@ def _ci_settings(prop: str) -> settings:
 
 
 def _property_failure(prop: str, target: object) -> AssertionError | None:
-    if prop not in PROPERTIES:  # a torch.func transform, as test_transform runs it
+    if prop not in CORE:  # a torch.func transform, as test_transform runs it
         return _transform_failure(prop, target)
 
     @_ci_settings(prop)
     @given(case=inputs(prop, "cpu"))
-    def run(case: tuple) -> None:
-        check_input(prop, target, case)  # type: ignore[arg-type]
+    def run(case: Case) -> None:
+        check(prop, target, *case.args, **case.params)  # type: ignore[arg-type]
 
     try:
         run()
@@ -163,7 +171,7 @@ def test_property_catches(name: str) -> None:
 
 
 CORPUS_SUBSET = [
-    str(ROOT / "tests/properties/test_corpus.py"),
+    str(ROOT / "realize/harness/test_corpus.py"),
     "-k",
     "test_clone_semantics and float16",
     "-p",
@@ -182,12 +190,10 @@ def _pytest(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: s
 def test_command_line_target_fails_on_a_broken_implementation(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run = _pytest(
-        pytester, monkeypatch, "--realize-target=tests.properties.broken:contiguous_clone"
-    )
+    run = _pytest(pytester, monkeypatch, "--realize-target=tests.harness.broken:contiguous_clone")
     out = run.stdout.str()
     assert run.ret == pytest.ExitCode.TESTS_FAILED, out[-3000:]
-    assert "realize: target tests.properties.broken:contiguous_clone" in out
+    assert "realize: target tests.harness.broken:contiguous_clone" in out
     assert "clone semantics: stride=" in out
 
 
@@ -222,12 +228,12 @@ def test_command_line_target_errors_are_usage_errors(
 
 
 def _transform_failure(transform: str, target: object) -> AssertionError | None:
-    ci = settings.get_profile("ci")
+    ci = settings.get_profile("realize-ci")
 
     @settings(_ci_settings(transform), max_examples=max(5, ci.max_examples // 10))
-    @given(case=transform_inputs(transform, "cpu"))
-    def run(case: tuple) -> None:
-        check_transform(transform, target, *case)  # type: ignore[arg-type]
+    @given(case=inputs(transform, "cpu"))
+    def run(case: Case) -> None:
+        check(transform, target, *case.args, **case.params)  # type: ignore[arg-type]
 
     try:
         run()
@@ -242,12 +248,13 @@ def test_every_elsewhere_broken_implementation_is_caught_where_it_is_wrong() -> 
         "returns_input_when_compiled",
         "zero_forward_tangent",
         "vmap_flips_batch",
+        "vmap_assumes_batch_dim_zero",
     }
 
 
 def test_size_class_bug_is_caught_by_the_property_not_the_corpus() -> None:
     """Wrong only above 40,000 elements: the corpus is smaller, the size classes are not."""
-    assert _corpus_failure("clone_semantics", broken.wrong_above_grain, "cpu") is None
+    assert _corpus_failure("clone_semantics", _target("wrong_above_grain"), "cpu") is None
     error = _property_failure("clone_semantics", broken.wrong_above_grain)
     assert error is not None, "the size classes never went above 40,000 elements"
     assert "values[" in str(error) and "1 of " in str(error)
@@ -258,21 +265,19 @@ def test_compile_only_bug_is_caught_inside_a_compiled_function() -> None:
     x = torch.arange(3.0)
     assert_independent(broken.returns_input_when_compiled, x)  # right in eager mode
     target = compiled(broken.returns_input_when_compiled, "aot_eager")
-    ci = settings.get_profile("ci")  # as many examples as test_inside_compiled_function
+    ci = settings.get_profile("realize-ci")  # as many examples as test_inside_compiled_function
 
     @settings(_ci_settings("independence"), max_examples=max(5, ci.max_examples // 20))
     @given(case=inputs("independence", "cpu"))
-    def run(case: tuple) -> None:
-        check_input("independence", target, case)
+    def run(case: Case) -> None:
+        check("independence", target, *case.args)
 
     with pytest.raises(AssertionError) as info:
         run()
     error = info.value
     assert error is not None
     assert "result is input=True" in str(error)
-    assert "realize.testing.compiled(tests.properties.broken.returns_input_when_compiled" in str(
-        error
-    )
+    assert "realize.testing.compiled(tests.harness.broken.returns_input_when_compiled" in str(error)
 
 
 @pytest.mark.parametrize(
@@ -282,6 +287,8 @@ def test_compile_only_bug_is_caught_inside_a_compiled_function() -> None:
         ("zero_forward_tangent", "forward_ad", "silently drops the derivative under forward_ad"),
         ("zero_forward_tangent", "jacfwd", "jacfwd jacobian"),
         ("vmap_flips_batch", "vmap", "vmap output["),
+        ("vmap_assumes_batch_dim_zero", "vmap", "vmap output"),
+        ("vmap_assumes_batch_dim_zero", "vmap_grad", "vmap_grad transform: "),
     ],
 )
 def test_transform_only_bugs_are_caught(name: str, transform: str, message: str) -> None:
@@ -298,19 +305,16 @@ def test_transform_only_bugs_are_caught(name: str, transform: str, message: str)
 
 
 def test_an_aborting_target_is_reported_with_property_and_input(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
 ) -> None:
     """Under pytest-xdist the worker dies, is replaced, the run goes on, and the report
     names the property and the input (from the flight recorder)."""
-    # the inner run gets a flight recorder of its own: this run's xdist workers
-    # (also called gw0, gw1) must not overwrite its records
-    monkeypatch.delenv("REALIZE_FLIGHT_RECORDER", raising=False)
     pytester.chdir()
     run = pytester.runpytest_subprocess(
-        str(ROOT / "tests/properties/test_corpus.py"),
+        str(ROOT / "realize/harness/test_corpus.py"),
         "-k",
         "test_clone_semantics and float32 and cpu",
-        "--realize-target=tests.properties.broken:aborts_on_empty",
+        "--realize-target=tests.harness.broken:aborts_on_empty",
         "-n",
         "1",
         "-p",
@@ -323,9 +327,37 @@ def test_an_aborting_target_is_reported_with_property_and_input(
     out = run.stdout.str()
     assert "crashed while running" in out, out[-3000:]
     assert "realize flight recorder: the worker died inside the target call of" in out
-    assert "property clone semantics [tests.properties.broken.aborts_on_empty(x)]" in out
+    assert "property clone semantics [tests.harness.broken.aborts_on_empty(x)]" in out
     assert "input x: dtype=torch.float32, shape=(" in out and "stride=" in out
     run.assert_outcomes(failed=1)  # reported, and the run finished
+
+
+def test_an_aborting_target_fails_one_check_under_isolation(pytester: pytest.Pytester) -> None:
+    """--realize-isolate, no xdist: the crash is a failure naming property, signal and input,
+    Hypothesis shrinks it, and the run goes on to the next test."""
+    pytester.chdir()
+    run = pytester.runpytest_subprocess(
+        str(ROOT / "realize/harness/test_properties.py"),
+        "-k",
+        "(test_clone_semantics or test_result_stays) and cpu",
+        "--realize-target=tests.harness.broken:aborts_on_empty",
+        "--realize-isolate",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={ROOT}",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        timeout=300,
+    )
+    out = run.stdout.str()
+    run.assert_outcomes(failed=2)  # both tests ran to the end, each failing on the crash
+    assert "clone semantics: call=crashed the process (SIGABRT, exit code -6), but should be" in out
+    assert "[tests.harness.broken.aborts_on_empty(x)]" in out
+    assert "x: dtype=torch.float32, shape=(0,)" in out  # shrunk to the simplest empty tensor
+    assert "Fatal Python error: Aborted" in out  # the child's own last words
+    assert (
+        "realize.harness.check('clone_semantics', tests.harness.broken.aborts_on_empty, x)" in out
+    )
 
 
 # --- known upstream bugs ------------------------------------------------------------------
@@ -333,42 +365,34 @@ def test_an_aborting_target_is_reported_with_property_and_input(
 
 def test_inductor_negative_bit_bug_is_reported_with_a_reproduction() -> None:
     """What --realize-target=torch:clone --realize-compile=inductor reports (known-bugs: fail)."""
-    import tests.properties.known_bugs as known_bugs
-
     x = torch.tensor([1 + 2j, 3 - 4j]).conj().imag
-    target = compiled(torch.clone, "inductor")
-    saved = known_bugs.CURRENT
-    try:
-        known_bugs.CURRENT = known_bugs.Recorder(mode="fail")
-        with pytest.raises(AssertionError) as info:
-            check_input("clone_semantics", target, (x, None))
-        message = str(info.value)
-        assert message.startswith(
-            "clone semantics: values[0]=2.0 (bits 0x40000000), but should be -2.0 "
-            "(bits 0xc0000000); 2 of 2 elements differ [compiled(x)]"
-        )
-        assert "compiled = realize.testing.compiled(torch.clone, backend='inductor'" in message
-        assert "x = torch._neg_view(" in message
-        assert "This is known upstream bug inductor-ignores-negative-bit" in message
-        assert "https://github.com/pytorch/pytorch/issues/145093" in message
+    target = Target.of("torch:clone", backend="inductor")
+    with pytest.raises(AssertionError) as info:
+        Checker(target, known_bugs="fail")("clone_semantics", Case((x,)))
+    message = str(info.value)
+    assert message.startswith(
+        "clone semantics: values[0]=2.0 (bits 0x40000000), but should be -2.0 "
+        "(bits 0xc0000000); 2 of 2 elements differ [compiled(x)]"
+    )
+    assert "compiled = realize.testing.compiled(torch.clone, backend='inductor'" in message
+    assert "x = torch._neg_view(" in message
+    assert "This is known upstream bug inductor-ignores-negative-bit" in message
+    assert "https://github.com/pytorch/pytorch/issues/145093" in message
 
-        known_bugs.CURRENT = recorder = known_bugs.Recorder(mode="xfail")
-        check_input("clone_semantics", target, (x, None))  # set aside, counted
-        assert recorder.verdict() is not None and recorder.verdict()[0] == "xfail"  # type: ignore[index]
-    finally:
-        known_bugs.CURRENT = saved
+    checker = Checker(target, known_bugs="xfail")
+    checker("clone_semantics", Case((x,)))  # set aside, counted
+    verdict = checker.recorder.verdict()
+    assert verdict is not None and verdict[0] == "xfail"
 
 
 def test_a_known_bug_that_no_longer_reproduces_fails_strictly() -> None:
-    import tests.properties.known_bugs as known_bugs
-
     # An exact entry (every matching input fails while the bug exists): strict.
-    recorder = known_bugs.Recorder(mode="xfail", passed={"inductor-clone-exotic-dtypes": 3})
+    recorder = Recorder(mode="xfail", passed={"inductor-clone-exotic-dtypes": 3})
     verdict = recorder.verdict()
     assert verdict is not None and verdict[0] == "xpass"
     assert "did not reproduce on any of 3 matching input(s)" in verdict[1]
     assert "narrow affected='>=2.4'" in verdict[1]
     # A value-dependent entry (the negative bit of a zero is invisible): a pass proves
     # nothing; its strict check is the reproduction in test_findings.py.
-    loose = known_bugs.Recorder(mode="xfail", passed={"inductor-ignores-negative-bit": 3})
+    loose = Recorder(mode="xfail", passed={"inductor-ignores-negative-bit": 3})
     assert loose.verdict() is None

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from realize._bit_dtypes import word_dtype
+from realize.harness._inputs import Case
 
 _GOLDEN = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: well-spread patterns
 
@@ -63,10 +64,6 @@ def carries_grad(dtype: torch.dtype) -> bool:
 def _component_width(dtype: torch.dtype) -> int:
     """Bits of one component (a complex number has two)."""
     return 8 * dtype.itemsize // (2 if dtype.is_complex else 1)
-
-
-def _float_of_width(bits: int) -> torch.dtype | None:
-    return {16: torch.float16, 32: torch.float32, 64: torch.float64}.get(bits)
 
 
 def _value_bits(dtype: torch.dtype) -> list[int]:
@@ -208,3 +205,44 @@ def grad_outputs(like: Tensor) -> Iterator[tuple[str, Tensor | None]]:
         rev = tuple(reversed(shape))
         yield "permuted", fresh[:n].view(rev).permute(*reversed(range(len(shape))))
         yield "expanded", fresh[1 : 1 + shape[-1]].expand(shape)
+
+
+def cases(prop: str, dtype: torch.dtype, device: str) -> Iterator[tuple[str, Case]]:
+    """``(case name, case)`` for one property (clone semantics, independence or the
+    identity backward), dtype and device."""
+    if prop == "identity_backward":
+        if not carries_grad(dtype):
+            return
+        # The gradient's layout is independent of x's: each input gets one
+        # grad_output, cycling through the kinds (default bit pattern,
+        # step-sliced, permuted, expanded), so every kind meets many layouts.
+        for i, (name, x) in enumerate(grad_layouts(dtype, device)):
+            kinds = list(grad_outputs(x))
+            g_name, g = kinds[i % len(kinds)] if device != "meta" else kinds[0]
+            yield f"{name}, grad_output {g_name}", Case((x, g))
+        return
+    for name, x in layouts(dtype, device):
+        yield name, Case((x,))
+    if carries_grad(dtype):
+        for name, x in grad_layouts(dtype, device):
+            yield name, Case((x,))
+
+
+def gradcheck_cases(dtype: torch.dtype, device: str) -> Iterator[tuple[str, Case]]:
+    """Small finite float64/complex128 inputs in odd layouts (gradcheck costs two calls
+    per element)."""
+    base = (torch.arange(24, dtype=torch.float64) / 7 - 1.5).to(device)
+    if dtype.is_complex:
+        base = torch.complex(base, base.flip(0))
+    base = base.view(2, 3, 4)
+    yield "permuted", Case((base[:, :2, :2].permute(2, 0, 1),))
+    yield "step_sliced", Case((base[::2, ::2, 1::2],))
+    yield "storage_offset", Case((base[1, 1:],))
+    yield "expanded", Case((base[:1, :1, :2].expand(2, 2, 2),))
+    yield "zero_dim", Case((base[1, 2, 3],))
+    if dtype.is_complex:
+        yield "conj", Case((base.conj(),))
+
+
+#: every dtype torch can clone on cpu; other devices skip what they cannot hold
+CORPUS_DTYPES = clonable_dtypes("cpu")

@@ -1,44 +1,43 @@
-"""Known PyTorch bugs the harness meets: expected failures, strict, per entry.
+"""Known PyTorch bugs the harness meets, as data: which inputs hit each, in which versions.
 
 Like array-api-tests' ``xfails.txt``, but each entry says *which inputs* hit the
-bug, so one bad dtype does not hide the whole test: an example whose failure
-matches an entry (predicate on the input and mode, torch version in range,
-message matches) is set aside and the test goes on with the next example. At
-the end of the test:
+bug (a predicate on the property, the input and the compile mode), the torch
+versions affected (a PEP 440 range) and the message the failure must match, so
+one bad dtype does not hide a whole test. ``realize.harness._recorder`` applies
+the table (``--realize-known-bugs``):
 
-- some example hit an entry and nothing else failed: the test is an expected
-  failure (``XFAIL``) naming the entry and its upstream issue;
-- examples matched an *exact* entry's predicate but *none* failed: the test fails
-  (strict XPASS) -- PyTorch fixed the bug, narrow ``affected``. An entry is
-  ``exact`` when its predicate recognises precisely the failing inputs (a dtype
-  that never compiles); where the bug also depends on values or on Dynamo's
-  recompilation history (the negative bit of a zero, dynamic shapes after a
-  recompile), a passing match proves nothing, and the strict check lives in the
-  entry's deterministic reproduction in ``tests/properties/test_findings.py``.
+- an example whose failure matches an entry is set aside and the test goes on;
+  a test whose only failures are known bugs is an expected failure (``XFAIL``)
+  naming the entry and its upstream issue;
+- examples that matched an *exact* entry's predicate but *none* failed make the
+  test fail (strict XPASS): PyTorch fixed the bug, narrow ``affected``. An entry
+  is ``exact`` when its predicate recognises precisely the failing inputs (a
+  dtype that never compiles); where the bug also depends on values or on
+  Dynamo's recompilation history (the negative bit of a zero, dynamic shapes
+  after a recompile), a passing match proves nothing, and the strict check is
+  the entry's deterministic reproduction in this repository's
+  ``tests/harness/test_findings.py`` (docs/findings.md).
 
-Which runs use the list (``--realize-known-bugs``): ``auto`` (default) uses it
-for the project's own targets and reports the bugs as plain failures, with the
-entry named, for an explicit ``--realize-target`` -- pointing the harness at
-``torch:clone`` is how one finds these bugs, so it must show them. ``xfail``
-and ``fail`` force either behaviour; ``fail=NAME[,NAME]`` fails the named
-entries and xfails the others (to see one bug that another would shadow).
+Which runs use the list: ``auto`` (default) sets known bugs aside for realize's
+own operators and reports them as plain failures, with the entry named, for an
+explicit ``--realize-target`` -- pointing the harness at ``torch:clone`` is how
+one finds these bugs, so it must show them. ``xfail`` and ``fail`` force either
+behaviour; ``fail=NAME[,NAME]`` fails the named entries and xfails the others
+(to see one bug that another would shadow).
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from torch import Tensor
 
-from realize.testing import CompiledTarget
-
-__all__ = ["KNOWN_BUGS", "Context", "KnownBug", "Recorder", "checking"]
+__all__ = ["KNOWN_BUGS", "Context", "KnownBug", "applicable"]
 
 TORCH = Version(torch.__version__.split("+")[0])
 
@@ -49,7 +48,7 @@ class Context:
 
     prop: str  # "clone_semantics", "independence", "identity_backward", "jvp", ...
     x: Tensor
-    target: object  # the raw target (unwrapped from CompiledTarget)
+    target: object  # the raw target (not compiled, not wrapped)
     backend: str | None  # the torch.compile backend, None in eager
     #: the inputs whose values the checked result reproduces (x for clone
     #: semantics, grad_output for a backward, v for a cotangent): a bug in
@@ -69,7 +68,12 @@ class KnownBug:
     exact: bool = False
 
     def in_range(self) -> bool:
-        return TORCH in SpecifierSet(self.affected)
+        return _torch_in(self.affected)
+
+
+@functools.cache
+def _torch_in(affected: str) -> bool:
+    return TORCH in SpecifierSet(affected)
 
 
 def _custom_op(target: object) -> bool:
@@ -90,6 +94,13 @@ def _odd_degenerate_strides(x: Tensor) -> bool:
 
 def _not_float_zero(x: Tensor) -> bool:
     return x.numel() > 0 and x.device.type != "meta"
+
+
+_INDUCTOR_CANNOT_COPY: frozenset[torch.dtype] = frozenset(
+    getattr(torch, name)
+    for name in ("bits16", "float8_e8m0fnu", "float4_e2m1fn_x2")
+    if hasattr(torch, name)
+)
 
 
 KNOWN_BUGS: tuple[KnownBug, ...] = (
@@ -175,7 +186,7 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         applies=lambda c: (
             c.prop in ("jvp", "jacfwd", "forward_ad")
             and _custom_op(c.target)
-            and c.target.namespace != "realize"
+            and getattr(c.target, "namespace", None) != "realize"
         ),
         message=r"(tangent|jacobian)",
         summary="an operator whose autograd comes from torch.library.register_autograd has no "
@@ -183,83 +194,7 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
     ),
 )
 
-_INDUCTOR_CANNOT_COPY = frozenset(
-    getattr(torch, name)
-    for name in ("bits16", "float8_e8m0fnu", "float4_e2m1fn_x2")
-    if hasattr(torch, name)
-)
 
-
-@dataclass
-class Recorder:
-    """Per test: how often each entry's inputs failed and passed."""
-
-    mode: str = "xfail"  # or "fail", or "fail=NAME,NAME": fail those, xfail the rest
-    failed: dict[str, int] = field(default_factory=dict)
-    passed: dict[str, int] = field(default_factory=dict)
-
-    def sets_aside(self, bug: KnownBug) -> bool:
-        """Whether a failure explained by ``bug`` is an expected failure (else it fails)."""
-        if self.mode.startswith("fail="):
-            return bug.name not in self.mode.removeprefix("fail=").split(",")
-        return self.mode == "xfail"
-
-    def verdict(self) -> tuple[str, str] | None:
-        """``("xfail", reason)``, ``("xpass", reason)`` or None."""
-        hit = [b for b in KNOWN_BUGS if self.failed.get(b.name)]
-        if hit:
-            return "xfail", "; ".join(
-                f"known upstream bug {b.name} ({b.issue}) on {self.failed[b.name]} input(s): "
-                f"{b.summary}"
-                for b in hit
-            )
-        fixed = [b for b in KNOWN_BUGS if b.exact and self.passed.get(b.name)]
-        if fixed:
-            return "xpass", "; ".join(
-                f"known bug {b.name} did not reproduce on any of {self.passed[b.name]} matching "
-                f"input(s) with torch {torch.__version__}: fixed? narrow affected="
-                f"{b.affected!r} in tests/properties/known_bugs.py ({b.issue})"
-                for b in fixed
-            )
-        return None
-
-
-#: The recorder of the running test (the harness plugin replaces it per test).
-CURRENT = Recorder(mode="off")
-
-
-@contextlib.contextmanager
-def checking(
-    prop: str, target: object, x: Tensor, values: tuple[Tensor | None, ...] | None = None
-) -> Iterator[None]:
-    """Around one example: set aside a failure that a known bug explains (see module doc).
-
-    ``values``: the inputs whose values the check compares the result with
-    (default ``(x,)``).
-    """
-    __tracebackhide__ = True
-    recorder = CURRENT
-    if recorder.mode == "off":
-        yield
-        return
-    backend = target.backend if isinstance(target, CompiledTarget) else None
-    raw = target.fn if isinstance(target, CompiledTarget) else target
-    shown = (x,) if values is None else tuple(t for t in values if t is not None)
-    context = Context(prop, x, raw, backend, shown)
-    bugs = [b for b in KNOWN_BUGS if b.in_range() and b.applies(context)]
-    try:
-        yield
-    except AssertionError as e:
-        text = str(e)
-        bug = next((b for b in bugs if re.search(b.message, text)), None)
-        if bug is None:
-            raise
-        if recorder.sets_aside(bug):
-            recorder.failed[bug.name] = recorder.failed.get(bug.name, 0) + 1
-            return
-        raise type(e)(
-            f"{text}\n\nThis is known upstream bug {bug.name}: {bug.summary} ({bug.issue})"
-        ) from e.__cause__
-    else:
-        for b in bugs:
-            recorder.passed[b.name] = recorder.passed.get(b.name, 0) + 1
+def applicable(context: Context) -> list[KnownBug]:
+    """The entries whose versions include this torch and whose predicate matches."""
+    return [b for b in KNOWN_BUGS if b.in_range() and b.applies(context)]

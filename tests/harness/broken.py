@@ -2,7 +2,7 @@
 
 The meta-tests in ``test_catches_bugs.py`` assert that the property suite fails
 on every one of them; any of them can also be run by hand:
-``pytest tests/properties --realize-target=tests.properties.broken:returns_input``
+``pytest --realize-target=tests.harness.broken:returns_input``
 must fail. ``CORRECT`` lists clone-alikes that must pass.
 """
 
@@ -325,6 +325,21 @@ def vmap_flips_batch(x: Tensor) -> Tensor:
     return _VmapFlips.apply(x)  # type: ignore[no-any-return]
 
 
+class _VmapBatchAtZero(_CloneFunction):
+    """Forward clone; under vmap it reports the batch dimension at 0, wherever it is."""
+
+    generate_vmap_rule = False
+
+    @staticmethod
+    def vmap(info: Any, in_dims: Any, x: Tensor) -> Any:
+        return x.clone(), (0 if in_dims[0] is not None else None)
+
+
+def vmap_assumes_batch_dim_zero(x: Tensor) -> Tensor:
+    """Right under vmap(in_dims=0); with any other batch dimension the samples are wrong."""
+    return _VmapBatchAtZero.apply(x)  # type: ignore[no-any-return]
+
+
 def aborts_on_empty(x: Tensor) -> Tensor:
     """Kills the process (SIGABRT) on zero-size input, as a crashing kernel would."""
     if x.numel() == 0:
@@ -388,4 +403,5 @@ BROKEN_ELSEWHERE = {
     "returns_input_when_compiled": ("torch.compile", "independence"),
     "zero_forward_tangent": ("torch.func", "jvp"),
     "vmap_flips_batch": ("torch.func", "vmap"),
+    "vmap_assumes_batch_dim_zero": ("torch.func, batch dimension other than 0", "vmap"),
 }

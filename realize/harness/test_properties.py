@@ -1,0 +1,178 @@
+"""The properties of clone, as Hypothesis properties, on every target and device.
+
+Installed with realize and run by ``pytest --realize-target=MODULE:ATTR`` (or
+``pytest --pyargs realize.harness``): each test runs against ``realize_target``
+(by default every operator of realize) on every selected device, with
+``torch.clone`` as the oracle. Inputs cover every dtype, every layout
+(permuted, step-sliced, storage offset, expanded, channels_last, overlapping,
+conj/neg views, zero-size, 0-d), special values, requires_grad and, one
+example in ten, a larger size class. ``checker(request)`` runs each example
+through the known-bug table, the flight recorder and ``--realize-isolate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from realize.harness import checker, inputs
+from realize.testing import TRANSFORMS, CompiledTarget, TargetRaised
+from realize.testing._transforms import BATCHED
+
+# Each fraction is of the profile's max_examples: 200 under realize-ci.
+_EXAMPLES = settings().max_examples
+
+
+def _share(divisor: int, floor: int) -> settings:
+    return settings(max_examples=max(floor, _EXAMPLES // divisor))
+
+
+@given(data=st.data())
+def test_clone_semantics(
+    realize_target: Callable,
+    realize_device: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """Same dtype, shape, device, strides, offset, bits, requires_grad as x.clone()."""
+    check = checker(request)
+    check("clone_semantics", data.draw(inputs("clone_semantics", realize_device), label="case"))
+
+
+@given(data=st.data())
+def test_independence(
+    realize_target: Callable,
+    realize_device: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """No shared memory or version counter; writes do not cross; x is not mutated."""
+    check = checker(request)
+    check("independence", data.draw(inputs("independence", realize_device), label="case"))
+
+
+# Each example runs seven backward passes; backward bugs show within a few examples.
+@_share(2, 10)
+@given(data=st.data())
+def test_identity_backward(
+    realize_target: Callable,
+    realize_device: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """The gradient is grad_output bit for bit (any grad_output layout), double backward too."""
+    check = checker(request)
+    case = data.draw(inputs("identity_backward", realize_device), label="case")
+    check("identity_backward", case)
+
+
+# gradcheck evaluates the function twice per element: fewer, finite, moderate inputs.
+@_share(10, 3)
+@given(data=st.data())
+def test_gradcheck(
+    realize_target: Callable,
+    realize_device: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """torch.autograd.gradcheck and gradgradcheck in float64 and complex128."""
+    if realize_device == "meta":
+        pytest.skip("gradcheck compares numbers: the meta device has none")
+    checker(request)("gradcheck", data.draw(inputs("gradcheck", realize_device), label="case"))
+
+
+@_share(2, 10)
+@given(data=st.data())
+def test_meta_matches_cpu(
+    realize_target: Callable, request: pytest.FixtureRequest, data: st.DataObject
+) -> None:
+    """On meta, the result has the metadata the same call gives on cpu."""
+    checker(request)("meta_matches_cpu", data.draw(inputs("meta_matches_cpu", "cpu"), label="case"))
+
+
+@_share(10, 5)
+@given(data=st.data())
+def test_result_stays_on_device(
+    realize_target: Callable,
+    realize_device: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """cuda:1 stays on cuda:1: the result lives where the input lives."""
+    check = checker(request)
+    check("stays_on_device", data.draw(inputs("stays_on_device", realize_device), label="case"))
+
+
+@pytest.mark.needs_op
+@_share(20, 3)
+@given(data=st.data())
+def test_opcheck(
+    realize_target: Callable,
+    realize_device: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """torch.library.opcheck: schema, autograd registration, fake tensor kernel."""
+    checker(request)("opcheck", data.draw(inputs("opcheck", realize_device), label="case"))
+
+
+# --- torch.func transforms ----------------------------------------------------------------
+
+
+def _probe(request: pytest.FixtureRequest, transform: str, device: str) -> None:
+    """Skip, naming the error, if the target does not support ``transform`` at all."""
+    import torch
+
+    from realize.harness import Case
+
+    x = torch.arange(1.0, 7.0, device=device).reshape(2, 3)
+    v = torch.full((2, 3), 2.0, device=device)
+    dims = {"in_dims": 0, "out_dims": 0} if transform in BATCHED else {}
+    try:
+        checker(request)(transform, Case((x, v), dims))
+    except TargetRaised as e:
+        headline = str(e).splitlines()[0]
+        pytest.skip(
+            f"the target raises under {transform} (an error, not a wrong result): {headline[:300]}"
+        )
+
+
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+@_share(10, 5)
+@given(data=st.data())
+def test_transform(
+    realize_target: Callable,
+    realize_device: str,
+    transform: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """Under torch.func.grad, vjp, jvp, jacrev, jacfwd, vmap, vmap(grad), forward AD: the identity.
+
+    vmap and vmap(grad) batch any dimension (``in_dims``, ``out_dims``) and must give
+    clone's strides too. A silent zero or a dropped tangent is a failure; a target
+    that raises under the transform altogether is skipped with the error as the reason.
+    """
+    if realize_device == "meta":
+        pytest.skip("transforms compare numbers: the meta device has none")
+    _probe(request, transform, realize_device)
+    checker(request)(transform, data.draw(inputs(transform, realize_device), label="case"))
+
+
+# --- inside a compiled function (every run; --realize-compile covers the rest) -----------
+
+
+@_share(20, 5)
+@given(data=st.data())
+def test_inside_compiled_function(
+    realize_target: Callable, request: pytest.FixtureRequest, data: st.DataObject
+) -> None:
+    """The target called inside torch.compile(backend="aot_eager") still has clone semantics
+    and independence. Every call is proven compiled (no silent eager fallback)."""
+    if isinstance(realize_target, CompiledTarget):
+        pytest.skip("--realize-compile: every property already runs the target compiled")
+    check = checker(request)
+    check("inside_compiled", data.draw(inputs("inside_compiled", "cpu"), label="case"))
