@@ -37,7 +37,7 @@ from realize.testing import (
     assert_transform,
     compiled,
 )
-from realize.testing._report import Call, TensorRecord
+from realize.testing._report import Call, Report, TensorRecord, recorded
 
 __all__ = ["PROPERTIES", "Property", "check", "describe", "inputs"]
 
@@ -135,10 +135,16 @@ def meta_matches_cpu(target: Target, x: Tensor) -> None:
 def stays_on_device(target: Target, x: Tensor) -> None:
     """cuda:1 stays on cuda:1: the result lives where the input lives."""
     __tracebackhide__ = True
-    result = target(x)
-    assert result.device == x.device, f"device={result.device}, but should be {x.device}"
-    storage = result.untyped_storage().device
-    assert storage == x.device, f"storage device={storage}, but should be {x.device}"
+    report = Report("stays on device", Call.of(target))
+    tensors = [recorded("x", x)]
+    reproduce = [f"assert {report.call('x')}.device == x.device"]
+    with report.calling(tensors, reproduce):
+        result = target(x)
+    if result.device != x.device:
+        report.fail("device", result.device, x.device)
+    elif result.untyped_storage().device != x.device:
+        report.fail("storage device", result.untyped_storage().device, x.device)
+    report.raise_if_failed(tensors, reproduce)
 
 
 def opcheck(target: Target, x: Tensor) -> None:

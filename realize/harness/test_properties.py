@@ -30,6 +30,12 @@ def _share(divisor: int, floor: int) -> settings:
     return settings(max_examples=max(floor, _EXAMPLES // divisor))
 
 
+def _check(request: pytest.FixtureRequest, prop: str, device: str, data: st.DataObject) -> None:
+    """Draw one case of ``prop`` on ``device`` and check it through the test's checker."""
+    __tracebackhide__ = True
+    checker(request)(prop, data.draw(inputs(prop, device), label="case"))
+
+
 @given(data=st.data())
 def test_clone_semantics(
     realize_target: Callable,
@@ -38,8 +44,7 @@ def test_clone_semantics(
     data: st.DataObject,
 ) -> None:
     """Same dtype, shape, device, strides, offset, bits, requires_grad as x.clone()."""
-    check = checker(request)
-    check("clone_semantics", data.draw(inputs("clone_semantics", realize_device), label="case"))
+    _check(request, "clone_semantics", realize_device, data)
 
 
 @given(data=st.data())
@@ -50,8 +55,7 @@ def test_independence(
     data: st.DataObject,
 ) -> None:
     """No shared memory or version counter; writes do not cross; x is not mutated."""
-    check = checker(request)
-    check("independence", data.draw(inputs("independence", realize_device), label="case"))
+    _check(request, "independence", realize_device, data)
 
 
 # Each example runs seven backward passes; backward bugs show within a few examples.
@@ -64,9 +68,7 @@ def test_identity_backward(
     data: st.DataObject,
 ) -> None:
     """The gradient is grad_output bit for bit (any grad_output layout), double backward too."""
-    check = checker(request)
-    case = data.draw(inputs("identity_backward", realize_device), label="case")
-    check("identity_backward", case)
+    _check(request, "identity_backward", realize_device, data)
 
 
 # gradcheck evaluates the function twice per element: fewer, finite, moderate inputs.
@@ -81,7 +83,7 @@ def test_gradcheck(
     """torch.autograd.gradcheck and gradgradcheck in float64 and complex128."""
     if realize_device == "meta":
         pytest.skip("gradcheck compares numbers: the meta device has none")
-    checker(request)("gradcheck", data.draw(inputs("gradcheck", realize_device), label="case"))
+    _check(request, "gradcheck", realize_device, data)
 
 
 @_share(2, 10)
@@ -90,7 +92,7 @@ def test_meta_matches_cpu(
     realize_target: Callable, request: pytest.FixtureRequest, data: st.DataObject
 ) -> None:
     """On meta, the result has the metadata the same call gives on cpu."""
-    checker(request)("meta_matches_cpu", data.draw(inputs("meta_matches_cpu", "cpu"), label="case"))
+    _check(request, "meta_matches_cpu", "cpu", data)
 
 
 @_share(10, 5)
@@ -102,8 +104,7 @@ def test_result_stays_on_device(
     data: st.DataObject,
 ) -> None:
     """cuda:1 stays on cuda:1: the result lives where the input lives."""
-    check = checker(request)
-    check("stays_on_device", data.draw(inputs("stays_on_device", realize_device), label="case"))
+    _check(request, "stays_on_device", realize_device, data)
 
 
 @pytest.mark.needs_op
@@ -116,7 +117,7 @@ def test_opcheck(
     data: st.DataObject,
 ) -> None:
     """torch.library.opcheck: schema, autograd registration, fake tensor kernel."""
-    checker(request)("opcheck", data.draw(inputs("opcheck", realize_device), label="case"))
+    _check(request, "opcheck", realize_device, data)
 
 
 # --- torch.func transforms ----------------------------------------------------------------
@@ -159,7 +160,7 @@ def test_transform(
     if realize_device == "meta":
         pytest.skip("transforms compare numbers: the meta device has none")
     _probe(request, transform, realize_device)
-    checker(request)(transform, data.draw(inputs(transform, realize_device), label="case"))
+    _check(request, transform, realize_device, data)
 
 
 # --- inside a compiled function (every run; --realize-compile covers the rest) -----------
@@ -174,5 +175,4 @@ def test_inside_compiled_function(
     and independence. Every call is proven compiled (no silent eager fallback)."""
     if isinstance(realize_target, CompiledTarget):
         pytest.skip("--realize-compile: every property already runs the target compiled")
-    check = checker(request)
-    check("inside_compiled", data.draw(inputs("inside_compiled", "cpu"), label="case"))
+    _check(request, "inside_compiled", "cpu", data)

@@ -174,10 +174,11 @@ class TensorRecord:
         if self.is_conj:
             view += ".conj()"
         if self.is_neg:
-            view = f"torch._neg_view({view})  # negative-bit view, as z.conj().imag makes"
+            view = f"torch._neg_view({view})"
         if self.requires_grad:
             view += ".detach().requires_grad_()"
-        lines.append(f"{name} = {view}")
+        comment = "  # a negative-bit view, as z.conj().imag makes" if self.is_neg else ""
+        lines.append(f"{name} = {view}{comment}")
         return lines
 
 

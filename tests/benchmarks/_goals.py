@@ -97,6 +97,8 @@ def format_size(nbytes: int) -> str:
 
 def format_time(seconds: float) -> str:
     """Seconds in the unit that reads best: ``1.3e-6 -> '1.30 us'``."""
+    if seconds < 0:
+        return f"-{format_time(-seconds)}"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
@@ -208,12 +210,17 @@ def _time_ratio(
 
 def _declared_goals(benchmarks: Iterable[Mapping[str, Any]]) -> list[GoalResult]:
     """Goals that a record states itself: ``extra_info["goal"] = {"case", "against",
-    "max_time_ratio"}`` judged on its ``extra_info["paired"][against]``."""
+    "max_time_ratio"}`` judged on its ``extra_info["paired"][against]``, or ``{"case",
+    "against", "max_extra_s"}`` judged on ``extra_info["paired_extra"][against]`` (the
+    per-round difference in seconds)."""
     results = []
     for bench in benchmarks:
         info = bench.get("extra_info") or {}
         declared = info.get("goal")
         if not declared:
+            continue
+        if "max_extra_s" in declared:
+            results.append(_extra_cost(info, declared))
             continue
         other, limit = declared["against"], float(declared["max_time_ratio"])
         goal = f"{info.get('impl')}/{other} time (goal <= {limit:g})"
@@ -223,6 +230,22 @@ def _declared_goals(benchmarks: Iterable[Mapping[str, Any]]) -> list[GoalResult]
         else:
             results.append(_paired_check(declared["case"], goal, ratio, limit))
     return results
+
+
+def _extra_cost(info: Mapping[str, Any], declared: Mapping[str, Any]) -> GoalResult:
+    """``time(subject) - time(against) <= max_extra_s``, on per-round differences."""
+    other, limit = declared["against"], float(declared["max_extra_s"])
+    goal = f"{info.get('impl')} - {other} time in ms (goal <= {limit * 1e3:g})"
+    extra = (info.get("paired_extra") or {}).get(other)
+    if extra is None:
+        return GoalResult(declared["case"], goal, None, "n/a", f"{other} not paired")
+    median, q1, q3 = extra["median"], extra["q1"], extra["q3"]
+    status = "ok" if median <= limit else "noisy" if q1 <= limit else "MISS"
+    detail = (
+        f"{int(extra['rounds'])} interleaved rounds, difference IQR "
+        f"{format_time(q1)} to {format_time(q3)}"
+    )
+    return GoalResult(declared["case"], goal, median * 1e3, status, detail)
 
 
 def _barrier(case: str, fused: _Stat | None, realize: _Stat, copy: _Stat | None) -> GoalResult:

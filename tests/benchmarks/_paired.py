@@ -20,7 +20,7 @@ from typing import Any
 
 from ._devices import synchronize, time_calls
 
-__all__ = ["paired_ratios"]
+__all__ = ["paired_differences", "paired_ratios", "summarise"]
 
 
 def _iterations(fn: Callable[[], Any], device: str, round_s: float) -> int:
@@ -49,6 +49,36 @@ def _timed(fn: Callable[[], Any], calls: int, device: str) -> float:
     return best
 
 
+def _paired_times(
+    subject: Callable[..., Any],
+    others: Mapping[str, Callable[..., Any]],
+    args: tuple[Any, ...],
+    device: str,
+    rounds: int,
+    round_s: float,
+) -> dict[str, list[float]]:
+    """Seconds per call of the subject (key ``""``) and of each other, round by round."""
+    fns = {"": lambda: subject(*args)} | {
+        name: (lambda fn=fn: fn(*args)) for name, fn in others.items()
+    }
+    for fn in fns.values():  # warm up: allocations, caches, lazy initialisation
+        fn()
+        fn()
+    calls = {name: _iterations(fn, device, round_s) for name, fn in fns.items()}
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    order = list(fns)
+    for r in range(rounds):
+        for name in order if r % 2 == 0 else reversed(order):
+            times[name].append(_timed(fns[name], calls[name], device))
+    return times
+
+
+def summarise(values: list[float]) -> dict[str, float]:
+    """Median, quartiles and count of per-round values (JSON-ready)."""
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return {"median": median, "q1": q1, "q3": q3, "rounds": float(len(values))}
+
+
 def paired_ratios(
     subject: Callable[..., Any],
     others: Mapping[str, Callable[..., Any]],
@@ -63,21 +93,25 @@ def paired_ratios(
     alternating order. Returns ``{other: {"median", "q1", "q3", "rounds"}}`` of the
     per-round ratios: JSON-ready, for ``extra_info["paired"]``.
     """
-    fns = {"": lambda: subject(*args)} | {
-        name: (lambda fn=fn: fn(*args)) for name, fn in others.items()
+    times = _paired_times(subject, others, args, device, rounds, round_s)
+    return {
+        name: summarise([a / b for a, b in zip(times[""], times[name], strict=True)])
+        for name in others
     }
-    for fn in fns.values():  # warm up: allocations, caches, lazy initialisation
-        fn()
-        fn()
-    calls = {name: _iterations(fn, device, round_s) for name, fn in fns.items()}
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    order = list(fns)
-    for r in range(rounds):
-        for name in order if r % 2 == 0 else reversed(order):
-            times[name].append(_timed(fns[name], calls[name], device))
-    summary = {}
-    for name in others:
-        ratios = [a / b for a, b in zip(times[""], times[name], strict=True)]
-        q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
-        summary[name] = {"median": median, "q1": q1, "q3": q3, "rounds": float(rounds)}
-    return summary
+
+
+def paired_differences(
+    subject: Callable[..., Any],
+    others: Mapping[str, Callable[..., Any]],
+    *args: Any,
+    device: str = "cpu",
+    rounds: int = 11,
+    round_s: float = 0.0,
+) -> dict[str, dict[str, float]]:
+    """``time(subject) - time(other)`` in seconds per round, summarised like
+    :func:`paired_ratios`: for an absolute cost (``extra_info["paired_extra"]``)."""
+    times = _paired_times(subject, others, args, device, rounds, round_s)
+    return {
+        name: summarise([a - b for a, b in zip(times[""], times[name], strict=True)])
+        for name in others
+    }

@@ -304,25 +304,34 @@ def test_transform_only_bugs_are_caught(name: str, transform: str, message: str)
 # --- a target that kills the process -------------------------------------------------------
 
 
-def test_an_aborting_target_is_reported_with_property_and_input(
-    pytester: pytest.Pytester,
-) -> None:
-    """Under pytest-xdist the worker dies, is replaced, the run goes on, and the report
-    names the property and the input (from the flight recorder)."""
+def _run_suite(pytester: pytest.Pytester, suite: str, *args: str) -> pytest.RunResult:
+    """This repository's suite file ``suite`` in a pytest process of its own."""
     pytester.chdir()
-    run = pytester.runpytest_subprocess(
-        str(ROOT / "realize/harness/test_corpus.py"),
-        "-k",
-        "test_clone_semantics and float32 and cpu",
-        "--realize-target=tests.harness.broken:aborts_on_empty",
-        "-n",
-        "1",
+    return pytester.runpytest_subprocess(
+        str(ROOT / "realize/harness" / suite),
+        *args,
         "-p",
         "no:cacheprovider",
         f"--rootdir={ROOT}",
         "-c",
         str(ROOT / "pyproject.toml"),
         timeout=300,
+    )
+
+
+def test_an_aborting_target_is_reported_with_property_and_input(
+    pytester: pytest.Pytester,
+) -> None:
+    """Under pytest-xdist the worker dies, is replaced, the run goes on, and the report
+    names the property and the input (from the flight recorder)."""
+    run = _run_suite(
+        pytester,
+        "test_corpus.py",
+        "-k",
+        "test_clone_semantics and float32 and cpu",
+        "--realize-target=tests.harness.broken:aborts_on_empty",
+        "-n",
+        "1",
     )
     out = run.stdout.str()
     assert "crashed while running" in out, out[-3000:]
@@ -335,19 +344,13 @@ def test_an_aborting_target_is_reported_with_property_and_input(
 def test_an_aborting_target_fails_one_check_under_isolation(pytester: pytest.Pytester) -> None:
     """--realize-isolate, no xdist: the crash is a failure naming property, signal and input,
     Hypothesis shrinks it, and the run goes on to the next test."""
-    pytester.chdir()
-    run = pytester.runpytest_subprocess(
-        str(ROOT / "realize/harness/test_properties.py"),
+    run = _run_suite(
+        pytester,
+        "test_properties.py",
         "-k",
         "(test_clone_semantics or test_result_stays) and cpu",
         "--realize-target=tests.harness.broken:aborts_on_empty",
         "--realize-isolate",
-        "-p",
-        "no:cacheprovider",
-        f"--rootdir={ROOT}",
-        "-c",
-        str(ROOT / "pyproject.toml"),
-        timeout=300,
     )
     out = run.stdout.str()
     run.assert_outcomes(failed=2)  # both tests ran to the end, each failing on the crash

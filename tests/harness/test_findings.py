@@ -1,7 +1,7 @@
 """The PyTorch discrepancies in docs/findings.md, as tests that assert the correct behaviour.
 
 Each is a strict expected failure: when PyTorch fixes one, its test XPASSes,
-the run fails, and docs/findings.md (and tests/properties/known_bugs.py) must
+the run fails, and docs/findings.md (and realize/harness/known_bugs.py) must
 be updated. Minimal reproductions, verbatim from the page.
 """
 

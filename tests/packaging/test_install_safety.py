@@ -112,3 +112,22 @@ def test_a_failing_hook_warns_once_and_the_import_goes_on(
     assert "SystemExit" in _realize_hooks.failures()["the exiting registration"]
     assert "KeyError" in messages[0] and "all else works." in messages[0]
     assert "KeyError" in _realize_hooks.failures()["the probe registration"]
+
+
+@pytest.mark.skipif(not _entry_point_installed(), reason="realize is not pip-installed here")
+def test_profiles_are_registered_by_the_entry_point_without_torch(tmp_path: Path) -> None:
+    """``--hypothesis-profile=realize-torch-ci`` works in a project that imports nothing of ours."""
+    (tmp_path / "test_x.py").write_text(
+        "import sys\n"
+        "from hypothesis import settings\n\n\n"
+        "def test_profile():\n"
+        "    assert settings().derandomize and settings().database is None\n"
+        "    assert 'torch' not in sys.modules and 'realize' not in sys.modules\n"
+    )
+    for profile in ("realize-torch-ci", "realize-ci"):
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             f"--hypothesis-profile={profile}"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout + run.stderr

@@ -1,0 +1,158 @@
+"""The installed pytest plugin: inert where unused, the harness where asked for.
+
+Each run is a fresh ``python -m pytest`` process in a project of its own (a
+temporary directory), with realize installed as in this environment.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+UNRELATED_CONFTEST = """
+import sys
+
+import pytest
+
+
+def pytest_addoption(parser):
+    # a project of its own that defines --device: realize must not clash with it
+    parser.addoption("--device", default="abacus", help="this project's own device")
+
+
+@pytest.fixture
+def device(request):
+    return request.config.getoption("--device")
+
+
+def pytest_sessionfinish(session):
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "realize"))
+    with open("modules.txt", "w") as f:
+        f.write(" ".join(loaded))
+"""
+
+UNRELATED_TESTS = """
+import pytest
+
+
+def test_own_device_fixture(device):
+    assert device == "abacus"
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_parametrized(n):
+    assert n in (1, 2)
+
+
+def test_fails():
+    assert 1 == 2
+"""
+
+
+def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REALIZE_", "PYTEST_", "HYPOTHESIS_")) and k != "CI"
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _outcome_lines(out: str) -> list[str]:
+    keep = ("PASSED", "FAILED", "ERROR", "SKIPPED", "collected", "= ")
+    lines = [line for line in out.splitlines() if line.startswith(keep)]
+    return [line.split(" in ")[0] for line in lines]  # without the timing
+
+
+@pytest.fixture
+def unrelated(tmp_path: Path) -> Path:
+    (tmp_path / "conftest.py").write_text(UNRELATED_CONFTEST)
+    (tmp_path / "test_unrelated.py").write_text(UNRELATED_TESTS)
+    return tmp_path
+
+
+def test_an_unrelated_project_runs_as_without_realize(unrelated: Path) -> None:
+    with_plugin = _pytest(unrelated)
+    modules = (unrelated / "modules.txt").read_text()
+    without = _pytest(unrelated, "-p", "no:realize")
+    assert with_plugin.returncode == without.returncode == 1, with_plugin.stdout
+    assert "plugins:" in with_plugin.stdout and "realize-" in with_plugin.stdout  # it was loaded
+    assert modules == "", f"the plugin imported {modules}"
+    assert "realize:" not in with_plugin.stdout  # no header lines
+    assert _outcome_lines(with_plugin.stdout) == _outcome_lines(without.stdout)
+    assert "PASSED test_unrelated.py::test_own_device_fixture" in with_plugin.stdout
+
+
+def test_the_project_keeps_its_own_device_option(unrelated: Path) -> None:
+    run = _pytest(unrelated, "--device=slide-rule", "-k", "own_device")
+    assert run.returncode == 1, run.stdout  # its fixture sees its own option
+    assert "assert 'slide-rule' == 'abacus'" in run.stdout
+    assert "--realize-device" in _pytest(unrelated, "--help").stdout
+
+
+def test_own_properties_on_the_harness_targets_and_devices(tmp_path: Path) -> None:
+    """A project's own property, on the targets of --realize-target and every device."""
+    (tmp_path / "mine.py").write_text("def my_clone(x):\n    return x.clone()\n")
+    (tmp_path / "test_mine.py").write_text(
+        textwrap.dedent(
+            """
+            from hypothesis import given, strategies as st
+            from realize.harness import inputs
+
+
+            @given(data=st.data())
+            def test_result_is_fresh(realize_target, realize_device, data):
+                (x,) = data.draw(inputs("clone_semantics", realize_device)).args
+                y = realize_target(x)
+                assert y.shape == x.shape and (x.numel() == 0 or y.data_ptr() != x.data_ptr())
+            """
+        )
+    )
+    run = _pytest(tmp_path, "test_mine.py", "--realize-target=mine:my_clone", "--device=cpu")
+    assert run.returncode == 0, run.stdout
+    assert "PASSED test_mine.py::test_result_is_fresh[mine:my_clone-cpu]" in run.stdout
+    assert "realize: target mine:my_clone" in run.stdout
+
+
+def test_without_a_path_the_target_option_runs_the_installed_suite(tmp_path: Path) -> None:
+    (tmp_path / "mine.py").write_text("def my_clone(x):\n    return x.clone()\n")
+    run = _pytest(tmp_path, "--realize-target=mine:my_clone", "--co", "-q", "--device=cpu")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "test_properties.py::test_clone_semantics[mine:my_clone-cpu]" in run.stdout
+    assert "test_corpus.py::test_independence[mine:my_clone-cpu-float32]" in run.stdout
+    assert "::test_opcheck[mine:my_clone-cpu]" in run.stdout  # collected, skipped: not an op
+
+
+def test_pyargs_runs_the_suite_on_every_operator_of_realize(tmp_path: Path) -> None:
+    run = _pytest(tmp_path, "--pyargs", "realize.harness", "--co", "-q", "--device=cpu")
+    assert run.returncode == 0, run.stdout + run.stderr
+    for target in (
+        "realize.realize",
+        "realize.barrier",
+        "torch.ops.realize.realize.default",
+        "torch.ops.realize.barrier.default",
+    ):
+        assert f"::test_clone_semantics[{target}-cpu]" in run.stdout, target
+    assert "::test_opcheck[torch.ops.realize.barrier.default-cpu]" in run.stdout
+    assert "::test_opcheck[realize.barrier-cpu]" not in run.stdout  # needs an operator
+
+
+def test_usage_errors_are_early_and_clear(tmp_path: Path) -> None:
+    bad_backend = _pytest(tmp_path, "--realize-target=torch:clone", "--realize-compile=tvm")
+    assert bad_backend.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "--realize-compile='tvm' is not one of eager, aot_eager, inductor" in bad_backend.stderr
+    bad_mode = _pytest(tmp_path, "--realize-known-bugs=sometimes")
+    assert bad_mode.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "is not auto, xfail, fail or fail=NAME[,NAME]" in bad_mode.stderr
