@@ -18,7 +18,7 @@ from realize._bit_dtypes import word_dtype
 from realize.testing._bits import has_data
 from realize.testing._report import Call, Report, recorded
 
-__all__ = ["assert_gradcheck", "assert_identity_backward", "bit_pattern"]
+__all__ = ["assert_gradcheck", "assert_identity_backward", "bit_pattern", "gradcheck_input"]
 
 # Fibonacci hashing: consecutive indices map to well-spread bit patterns.
 _GOLDEN = -7046029254386353131  # 0x9E3779B97F4A7C15 as a signed int64
@@ -200,6 +200,38 @@ def _may_overlap(x: Tensor) -> bool:
     return False
 
 
+#: gradcheck's finite differences (eps=1e-6) resolve values up to about this size.
+GRADCHECK_MAX_ABS = 1e3
+#: Above this many elements, gradcheck's fast mode (a random projection of the Jacobian).
+FULL_JACOBIAN_MAX_NUMEL = 64
+
+
+def gradcheck_input(x: Tensor) -> Tensor:
+    """``x`` as ``gradcheck`` can take it: same shape, dtype, device and, where possible,
+    strides and values.
+
+    gradcheck perturbs each memory location by ``eps`` and compares finite differences
+    with the analytic Jacobian, so it cannot take every tensor a strategy draws:
+
+    - elements that share memory, or a stride 0 even on a dimension of size 0 or 1:
+      a fresh contiguous copy instead;
+    - NaN, infinities and values beyond +-1e3 (where ``x + eps == x``): those elements
+      become 0.5, the others keep their values.
+
+    The adapted input tests the same function; a correct target passes on it.
+    """
+    x = x.detach()
+    if _may_overlap(x):
+        x = x.clone(memory_format=torch.contiguous_format)
+    parts = torch.view_as_real(x.resolve_conj()) if x.is_complex() else x.resolve_neg()
+    moderate = parts.isfinite() & (parts.abs() <= GRADCHECK_MAX_ABS)
+    if not bool(moderate.all()):
+        replaced = torch.where(moderate, parts, torch.full_like(parts, 0.5))
+        fixed = torch.view_as_complex(replaced) if x.is_complex() else replaced
+        x = torch.empty_strided(x.shape, x.stride(), dtype=x.dtype, device=x.device).copy_(fixed)
+    return x
+
+
 def assert_gradcheck(
     fn: Callable[[Tensor], Tensor],
     x: Tensor,
@@ -208,17 +240,21 @@ def assert_gradcheck(
 ) -> None:
     """Run ``torch.autograd.gradcheck`` and ``gradgradcheck`` of ``fn`` at ``x``.
 
-    ``x`` must be float64 or complex128 with finite, moderate values; an ``x``
-    that overlaps itself is replaced by a contiguous copy (gradcheck cannot
-    perturb one memory location for several elements).
+    ``x`` must be float64 or complex128; any strides and values are taken, adapted
+    by :func:`gradcheck_input` where gradcheck itself cannot take them (overlapping
+    memory, stride 0, NaN, infinities, huge values), so that a correct ``fn`` is
+    never reported. Above ``FULL_JACOBIAN_MAX_NUMEL`` elements gradcheck runs in its
+    ``fast_mode`` (a random projection of the Jacobian, seeded from torch's RNG, which
+    Hypothesis seeds per example): a full Jacobian costs two calls per element.
+
+    >>> import torch
+    >>> from realize.testing import assert_gradcheck
+    >>> assert_gradcheck(torch.clone, torch.tensor([float("nan"), 1e300, 2.0]).double())
     """
     __tracebackhide__ = True
     if x.dtype not in (torch.float64, torch.complex128):
         raise TypeError(f"assert_gradcheck needs float64 or complex128, got x.dtype={x.dtype}")
-    x = x.detach()
-    if _may_overlap(x):
-        x = x.clone()
-    x = x.requires_grad_()
+    x = gradcheck_input(x).requires_grad_()
     report = Report("gradcheck", Call.of(call if call is not None else fn))
     tensors = [recorded("x", x)]
     reproduce = [f"realize.testing.assert_gradcheck({report.call.expression}, x)"]
@@ -228,7 +264,7 @@ def assert_gradcheck(
             ("gradgradcheck", torch.autograd.gradgradcheck),
         ):
             try:
-                check(fn, (x,))
+                check(fn, (x,), fast_mode=x.numel() > FULL_JACOBIAN_MAX_NUMEL)
             except RuntimeError as e:
                 report.fail(name, f"failed: {str(e).strip().splitlines()[0]}", "passed")
                 break
