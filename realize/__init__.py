@@ -10,8 +10,9 @@ and ``barrier`` is a true fusion barrier. The operators behind them are
 from __future__ import annotations
 
 from realize import _dtensor, _lowering  # noqa: F401  (register on first use of Inductor/DTensor)
+from realize._fast_path import named_grad_fn
 from realize._functions import barrier, realize
 from realize._ops import barrier_op, realize_op
 
-__all__ = ["barrier", "barrier_op", "realize", "realize_op"]
-__version__ = "0.2.0"
+__all__ = ["barrier", "barrier_op", "named_grad_fn", "realize", "realize_op"]
+__version__ = "0.3.0"

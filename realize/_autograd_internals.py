@@ -10,10 +10,13 @@ an ``autograd.Function`` -- identity backward, identity jvp -- and must:
   functorch has already unwrapped the tensors of the active transform level, so
   ``Function.apply``'s functorch route (``custom_function_call``) has nowhere
   left to dispatch; C++ autograd kernels are level-agnostic in the same way.
-  ``torch._C._FunctionBase.apply`` (what ``Function.apply`` calls when no
-  transform is active) does exactly that, forward AD included, inside
+  A ``torch.autograd.function._SingleLevelFunction`` (the base of ``Function``,
+  which ``custom_function_call`` itself generates and applies at one level) does
+  exactly that, forward AD included, inside
   ``torch._functorch.utils.enable_single_level_autograd_function`` (functorch's
-  own permission for it, used by ``custom_function_call``).
+  own permission for it). Calling ``_FunctionBase.apply`` of a ``Function`` no
+  longer does: from torch 2.14 the C++ ``apply`` itself routes a ``Function``
+  (not a ``_SingleLevelFunction``) to ``custom_function_call`` under transforms.
 
 One limit remains: under *nested* differentiating transforms (``hessian``,
 ``jacfwd(jacrev(f))``, ``grad(grad(f))``) a single-level Function at the
@@ -37,19 +40,26 @@ from typing import Any
 
 import torch
 
-__all__ = ["AVAILABLE", "apply_at_this_level", "below_autograd", "differentiating_levels"]
+__all__ = [
+    "AVAILABLE",
+    "SingleLevelFunction",
+    "apply_at_this_level",
+    "below_autograd",
+    "differentiating_levels",
+]
 
 _Guard: Any = getattr(torch._C, "_AutoDispatchBelowAutograd", None)
-_FunctionBase: Any = getattr(torch._C, "_FunctionBase", None)
+#: The base class of a Function applied at one autograd level (``_SingleLevelFunction``).
+SingleLevelFunction: Any = getattr(torch.autograd.function, "_SingleLevelFunction", None)
 try:  # functorch asserts that a single-level Function runs only where it allows one
     from torch._functorch.utils import enable_single_level_autograd_function
 except ImportError:  # pragma: no cover
     enable_single_level_autograd_function = None  # type: ignore[assignment]
 AVAILABLE = (
     _Guard is not None
-    and _FunctionBase is not None
+    and SingleLevelFunction is not None
     and enable_single_level_autograd_function is not None
-    and issubclass(torch.autograd.Function, _FunctionBase)
+    and issubclass(torch.autograd.Function, SingleLevelFunction)
 )
 
 
@@ -71,7 +81,7 @@ def below_autograd() -> contextlib.AbstractContextManager[Any]:
     return _Guard()  # type: ignore[no-any-return]
 
 
-def apply_at_this_level(function: type[torch.autograd.Function], *args: Any) -> Any:
-    """``function.apply(*args)`` on the current autograd level, bypassing functorch's route."""
+def apply_at_this_level(function: Any, *args: Any) -> Any:
+    """``function.apply(*args)`` (a :data:`SingleLevelFunction`) on the current level."""
     with enable_single_level_autograd_function():
-        return super(torch.autograd.Function, function).apply(*args)  # type: ignore[misc]
+        return function.apply(*args)

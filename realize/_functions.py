@@ -21,9 +21,12 @@ def _materialise(op: torch._ops.OpOverload, x: Tensor, caller: str) -> Tensor:
         # comments and debug traces read the same.
         return getattr(torch.ops.realize, caller)(x)  # type: ignore[no-any-return]
     if clone_is_equivalent(x):
-        # Nothing observes the call: the operator would run exactly this.
+        # Nothing intercepts the call: the operator would run exactly this, and clone
+        # records its own autograd node with the same formulas (realize._fast_path).
         return x.clone()
     if not isinstance(x, Tensor):
+        if hasattr(type(x), "__torch_function__"):  # an FX Proxy, a tensor-like
+            return op(x)  # type: ignore[no-any-return]
         raise TypeError(
             f"{caller}() expected a torch.Tensor, but got {type(x).__name__}: {x!r:.80}"
         )

@@ -28,8 +28,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from realize import _autograd_internals, _nested, _typed_call
-from realize._fast_path import transforms_active
+from realize import _autograd_internals, _nested, _overload_call
+from realize._fast_path import clone_is_equivalent, transforms_active
 
 __all__ = ["NAMESPACE", "OPS", "OpSpec", "barrier_op", "realize_op", "transform_function"]
 
@@ -99,19 +99,19 @@ def _autograd_function(
         # an in-place update of the output's tangent never touches the input's.
         return tangent.clone()
 
+    attributes: dict[str, Any] = {
+        "forward": staticmethod(forward),
+        "setup_context": staticmethod(_no_context),
+        "backward": staticmethod(_identity_backward),
+        "jvp": staticmethod(jvp),
+    }
+    if in_kernel:  # applied at one autograd level (see _autograd_internals)
+        base = _autograd_internals.SingleLevelFunction
+    else:
+        base, attributes["generate_vmap_rule"] = torch.autograd.Function, True
     # type(), not a class statement: autograd names grad_fn after the class
     # (``<RealizeBackward>``, ``<BarrierBackward>``) when the class is created.
-    return type(
-        name.capitalize(),
-        (torch.autograd.Function,),
-        {
-            "generate_vmap_rule": True,
-            "forward": staticmethod(forward),
-            "setup_context": staticmethod(_no_context),
-            "backward": staticmethod(_identity_backward),
-            "jvp": staticmethod(jvp),
-        },
-    )
+    return type(name.capitalize(), (base,), attributes)
 
 
 _TRANSFORM_FUNCTIONS: dict[torch._ops.OpOverload, type[torch.autograd.Function]] = {}
@@ -130,7 +130,7 @@ def _define(spec: OpSpec) -> torch._ops.OpOverload:
     def clone_kernel(self: Tensor) -> Tensor:
         # The schema lets ``None`` through as an undefined tensor; without this check
         # the user would see ``AttributeError: 'NoneType' object has no attribute 'clone'``.
-        _typed_call.check_tensor(spec.qualname, self)
+        _overload_call.check_tensor(spec.qualname, self)
         return self.clone()
 
     # One kernel for every dense, sparse and quantized backend (CPU, CUDA, MPS,
@@ -147,10 +147,15 @@ def _define(spec: OpSpec) -> torch._ops.OpOverload:
     if _autograd_internals.AVAILABLE:
 
         def autograd_kernel(self: Tensor) -> Tensor:
-            # Always through the Function, also without requires_grad: forward AD
-            # runs under no_grad too, and a dual level entered inside a compiled
-            # graph is invisible to Python (torch._functorch.predispatch), so no
-            # cheap check could tell that a tangent is there. ~4 us per bare call.
+            if clone_is_equivalent(self):
+                # Nothing intercepts this call: clone records its own C++ autograd
+                # node (identity backward, forward AD in C++ also for a dual level
+                # Python cannot see) and runs the kernel the operator would.
+                return self.clone()
+            # Modes, tracers, transforms, subclasses: through the Function, so the
+            # operator stays in every graph. Forward AD runs under no_grad too, and
+            # a dual level entered inside a compiled graph is invisible to Python
+            # (torch._functorch.predispatch): the Function's jvp rule serves both.
             if transforms_active() and _autograd_internals.differentiating_levels() > 1:
                 raise RuntimeError(_nested_transforms_message(name))
             return _autograd_internals.apply_at_this_level(function, self)  # type: ignore[no-any-return]
@@ -167,7 +172,7 @@ def _define(spec: OpSpec) -> torch._ops.OpOverload:
         return op(self), in_dims[0]
 
     torch.library.register_vmap(spec.qualname, vmap_rule, lib=_lib)
-    _typed_call.typed_call(op)
+    _overload_call.install(op)
     return op
 
 

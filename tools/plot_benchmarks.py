@@ -170,7 +170,10 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
-        sys.exit("plot_benchmarks needs matplotlib: pip install 'realize[bench]'")
+        sys.exit(
+            "plot_benchmarks needs matplotlib: pip install -e '.[bench]' (the bench extra) "
+            "in this checkout, or pip install matplotlib"
+        )
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 

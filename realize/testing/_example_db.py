@@ -8,7 +8,7 @@ the database a run should use from one URL:
 
 - ``redis://HOST:PORT/N`` (also ``rediss://``, ``unix://``): a Redis server,
   :class:`hypothesis.extra.redis.RedisExampleDatabase` (needs the ``redis`` client,
-  ``pip install "realize[redis]"``);
+  ``pip install "redis>=4"``, the ``redis`` extra);
 - a directory path, e.g. on a shared filesystem:
   :class:`~hypothesis.database.DirectoryBasedExampleDatabase`;
 - ``none``: no example database at all (nothing read, nothing saved).
@@ -53,7 +53,7 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 # A CI run must never hang on a dead server: connect and read time out quickly.
 CONNECT_TIMEOUT_S = 2.0
 SOCKET_TIMEOUT_S = 5.0
-INSTALL_HINT = 'pip install "realize[redis]" (in a checkout: pip install -e ".[redis]")'
+INSTALL_HINT = 'pip install "redis>=4" (the redis extra; in a checkout: pip install -e ".[redis]")'
 
 
 class SharedDatabaseUnavailable(UserWarning):

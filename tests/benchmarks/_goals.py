@@ -11,8 +11,9 @@ medians measured side by side in the same run:
 * CPU, <= 4 KiB: ``realize`` at most 3x ``clone``;
 * accelerators, >= 256 MiB: ``realize`` moves at least 90% of the bytes per
   second of a device-to-device ``copy_`` into a preallocated tensor (the peak);
-* CPU latency, 16 float32 elements, one thread, no grad: ``realize`` at most
-  2.6x ``clone`` and at most 0.5x ``torch._inductor.test_operators.realize``;
+* CPU latency, 16 float32 elements, one thread, with and without grad: the
+  function and the bare operator against ``clone`` and PyTorch's test op (the
+  rows of ``test_bench_latency.py`` declare them);
 * compiled fusion barrier on accelerators, >= 256 MiB: ``barrier(x.sin()).cos()``
   costs at most 1.10 extra copies over the fused ``x.sin().cos()``, a copy being a
   device-to-device ``copy_`` of the tensor. Not checked on CPU, where the barrier's
@@ -48,8 +49,6 @@ CPU_SMALL = 4 * KiB
 CPU_SMALL_MAX_RATIO = 3.0
 ACCEL_LARGE = 256 * MiB
 ACCEL_MIN_FRACTION_OF_PEAK = 0.90
-LATENCY_MAX_RATIO_TO_CLONE = 2.6
-LATENCY_MAX_RATIO_TO_TEST_OP = 0.5
 BARRIER_MAX_EXTRA_COPIES = 1.10
 COMPILED_MAX_RATIO_TO_TEST_OP = 1.10
 
@@ -209,26 +208,27 @@ def _time_ratio(
 
 
 def _declared_goals(benchmarks: Iterable[Mapping[str, Any]]) -> list[GoalResult]:
-    """Goals that a record states itself: ``extra_info["goal"] = {"case", "against",
-    "max_time_ratio"}`` judged on its ``extra_info["paired"][against]``, or ``{"case",
-    "against", "max_extra_s"}`` judged on ``extra_info["paired_extra"][against]`` (the
-    per-round difference in seconds)."""
+    """Goals that a record states itself (one, or a list): ``extra_info["goal"] = {"case",
+    "against", "max_time_ratio"}`` judged on its ``extra_info["paired"][against]``, or
+    ``{"case", "against", "max_extra_s"}`` judged on ``extra_info["paired_extra"][against]``
+    (the per-round difference in seconds)."""
     results = []
     for bench in benchmarks:
         info = bench.get("extra_info") or {}
-        declared = info.get("goal")
-        if not declared:
-            continue
-        if "max_extra_s" in declared:
-            results.append(_extra_cost(info, declared))
-            continue
-        other, limit = declared["against"], float(declared["max_time_ratio"])
-        goal = f"{info.get('impl')}/{other} time (goal <= {limit:g})"
-        ratio = (info.get("paired") or {}).get(other)
-        if ratio is None:
-            results.append(GoalResult(declared["case"], goal, None, "n/a", f"{other} not paired"))
-        else:
-            results.append(_paired_check(declared["case"], goal, ratio, limit))
+        goals = info.get("goal") or []
+        for declared in [goals] if isinstance(goals, Mapping) else goals:
+            if "max_extra_s" in declared:
+                results.append(_extra_cost(info, declared))
+                continue
+            other, limit = declared["against"], float(declared["max_time_ratio"])
+            goal = f"{info.get('impl')}/{other} time (goal <= {limit:g})"
+            ratio = (info.get("paired") or {}).get(other)
+            if ratio is None:
+                results.append(
+                    GoalResult(declared["case"], goal, None, "n/a", f"{other} not paired")
+                )
+            else:
+                results.append(_paired_check(declared["case"], goal, ratio, limit))
     return results
 
 
@@ -292,12 +292,7 @@ def evaluate(benchmarks: Iterable[Mapping[str, Any]]) -> list[GoalResult]:
                 copy = index.get((suite, device, "eager", dtype, layout, nbytes), {}).get("copy_")
                 results.append(_barrier(case, stats.get("fused"), stats["barrier"], copy))
         elif suite == "latency":
-            detail = _medians(stats, "realize", "clone", "test_op")
-            for other, limit in (
-                ("clone", LATENCY_MAX_RATIO_TO_CLONE),
-                ("test_op", LATENCY_MAX_RATIO_TO_TEST_OP),
-            ):
-                results.append(_time_ratio(case, stats, other, limit, detail, pairs))
+            continue  # every latency row declares its own goals (test_bench_latency.py)
         elif device == "cpu":
             if nbytes >= CPU_LARGE:
                 results.append(_time_ratio(case, stats, "clone", CPU_LARGE_MAX_RATIO, "", pairs))

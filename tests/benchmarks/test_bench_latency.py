@@ -1,12 +1,20 @@
 """The latency of one tiny call: where realize's Python overhead would show.
 
-On a 16-element float32 CPU tensor, with one thread and no grad, ``realize.realize(x)``
-must take at most 2.6x ``x.clone()`` and at most 0.5x
-``torch._inductor.test_operators.realize(x)`` (an autograd.Function around a custom op,
-the way PyTorch's own tests spell a materialisation point). The three run one after the
-other in the same session; the goal check in ``conftest.py`` compares their medians and
-reports all three. The realize row also times realize against the other two in
-interleaved rounds (``bench_run(paired=...)``): the goals are judged on those ratios.
+On a 16-element float32 tensor, one thread, every way people call it, with and
+without grad, each paired with its baselines in interleaved rounds of the same run
+(``bench_run(paired=...)``), the goals judged on those per-round ratios:
+
+* ``realize.realize(x)``, no grad: at most 2.6x ``x.clone()`` and at most 0.5x
+  ``torch._inductor.test_operators.realize(x)`` (PyTorch's test op: an
+  ``autograd.Function`` around a custom operator);
+* ``torch.ops.realize.realize.default(x)``, no grad: at most 1.0x PyTorch's bare
+  operator ``torch.ops._inductor_test.realize.default(x)``;
+* ``realize.realize(x)``, ``x`` requires grad: at most 2.0x ``x.clone()`` with grad
+  and at most 0.5x PyTorch's test op with grad;
+* the bare operator, ``x`` requires grad: at most 0.7x PyTorch's test op with grad.
+
+On CUDA the same rows show the per-call host overhead on top of a kernel launch;
+the goals are stated for CPU.
 """
 
 from __future__ import annotations
@@ -23,6 +31,14 @@ import realize
 NUMEL = 16
 HAS_TEST_OP = importlib.util.find_spec("torch._inductor.test_operators") is not None
 
+#: impl -> (the subject's goals: {baseline: max time ratio}) per grad mode
+GOALS: dict[tuple[str, bool], dict[str, float]] = {
+    ("realize", False): {"clone": 2.6, "test_op": 0.5},
+    ("bare op", False): {"test_op bare op": 1.0},
+    ("realize", True): {"clone": 2.0, "test_op": 0.5},
+    ("bare op", True): {"test_op": 0.7},
+}
+
 
 @pytest.fixture
 def one_thread() -> Iterator[None]:
@@ -38,13 +54,17 @@ def one_thread() -> Iterator[None]:
 def _impl(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     if name == "realize":
         return realize.realize
+    if name == "bare op":
+        return torch.ops.realize.realize.default  # type: ignore[no-any-return]
     if name == "clone":
         return torch.Tensor.clone
     if not HAS_TEST_OP:
         pytest.skip("this torch has no torch._inductor.test_operators.realize")
     from torch._inductor import test_operators
 
-    return test_operators.realize  # type: ignore[no-any-return]
+    if name == "test_op":
+        return test_operators.realize  # type: ignore[no-any-return]
+    return torch.ops._inductor_test.realize.default  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(
@@ -57,31 +77,36 @@ def _impl(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
         ),
     ],
 )
-@pytest.mark.parametrize("impl", ["realize", "clone", "test_op"])
+@pytest.mark.parametrize("grad", [False, True], ids=["no grad", "requires grad"])
+@pytest.mark.parametrize("impl", ["realize", "bare op", "clone", "test_op", "test_op bare op"])
 def test_latency_16_float32(
-    bench_run: Callable[..., Any], one_thread: None, impl: str, device: str
+    bench_run: Callable[..., Any], one_thread: None, impl: str, grad: bool, device: str
 ) -> None:
-    # The goal is stated for CPU; on CUDA the same three show the per-call
-    # host overhead on top of a kernel launch.
+    if grad and impl == "test_op bare op":
+        pytest.skip("PyTorch's bare test operator has no autograd formula")
     fn = _impl(impl)
-    x = torch.ones(NUMEL, dtype=torch.float32, device=device)
-    paired = {}
-    if impl == "realize":
-        paired["clone"] = _impl("clone")
-        if HAS_TEST_OP:
-            paired["test_op"] = _impl("test_op")
-    with torch.no_grad():
+    x = torch.ones(NUMEL, dtype=torch.float32, device=device, requires_grad=grad)
+    goals = GOALS.get((impl, grad), {})
+    paired = {name: _impl(name) for name in goals}
+    goal = [
+        {"case": f"latency {device} 16 x float32, {'requires grad' if grad else 'no grad'}: "
+         f"{impl}", "against": name, "max_time_ratio": limit}
+        for name, limit in goals.items()
+    ]  # fmt: skip
+    with torch.enable_grad() if grad else torch.no_grad():
         out = bench_run(
             fn,
             x,
             device=device,
             impl=impl,
-            group=f"latency {device} 16 x float32, 1 thread, no grad",
+            group=f"latency {device} 16 x float32, 1 thread, "
+            + ("x requires grad" if grad else "no grad"),
             suite="latency",
             mode="eager",
             dtype="float32",
             layout="contiguous",
             nbytes=x.numel() * x.element_size(),
+            requires_grad=grad,
             # Many rounds of about 1 ms: a steady median on a busy machine.
             round_s=1e-3,
             budget_s=0.4,
@@ -89,5 +114,6 @@ def test_latency_16_float32(
             max_rounds=400,
             paired=paired,
             paired_rounds=51,
+            goal=goal or None,
         )
-    assert torch.equal(out, x)
+    assert torch.equal(out, x) and out.requires_grad == grad

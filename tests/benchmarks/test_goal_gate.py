@@ -47,6 +47,7 @@ def test_latency(bench_run):
         REALIZE, x, device="cpu", impl="realize", suite="latency", mode="eager",
         dtype="float32", layout="contiguous", nbytes=64, round_s=1e-3, budget_s=0.02,
         min_rounds=5, max_rounds=10, paired={"clone": torch.Tensor.clone}, paired_rounds=9,
+        goal=[{"case": "latency cpu gate", "against": "clone", "max_time_ratio": 2.6}],
     )
 """
 

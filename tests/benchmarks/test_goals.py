@@ -62,14 +62,24 @@ def test_gpu_against_the_copy_peak_in_any_mode() -> None:
     assert alone.status == "n/a"
 
 
-def test_latency_against_clone_and_the_test_op() -> None:
-    def latency(impl: str, median: float) -> dict[str, Any]:
-        return _bench(impl, median, nbytes=64, suite="latency")
-
-    results = evaluate([latency("realize", 2.0), latency("clone", 1.0), latency("test_op", 3.0)])
-    assert [r.status for r in results] == ["ok", "MISS"]  # 2.0 <= 2.6; 0.67 > 0.5
-    assert "test_op" in results[0].detail  # all three medians are reported
-    assert format_results(results)[-1].startswith("Goals: 1 met, 1 missed, 0 too noisy to tell")
+def test_a_row_declares_its_goals_and_is_judged_on_its_paired_ratios() -> None:
+    """The latency rows: each subject names its baselines and limits (``extra_info["goal"]``)."""
+    row = _bench("bare op", 2.0, nbytes=64, suite="latency")
+    row["extra_info"]["paired"] = {
+        "clone": {"median": 2.0, "q1": 1.9, "q3": 2.1, "rounds": 51.0},
+        "test_op": {"median": 0.67, "q1": 0.6, "q3": 0.7, "rounds": 51.0},
+    }
+    row["extra_info"]["goal"] = [
+        {"case": "latency cpu", "against": "clone", "max_time_ratio": 2.6},
+        {"case": "latency cpu", "against": "test_op", "max_time_ratio": 0.5},
+        {"case": "latency cpu", "against": "unpaired", "max_time_ratio": 1.0},
+    ]
+    results = evaluate([row])
+    assert [r.status for r in results] == ["ok", "MISS", "n/a"]  # 2.0 <= 2.6; 0.67 > 0.5
+    assert results[0].goal == "bare op/clone time (goal <= 2.6)"
+    assert "51 interleaved rounds" in results[1].detail
+    summary = format_results(results)[-1]
+    assert summary.startswith("Goals: 1 met, 1 missed, 0 too noisy to tell"), summary
 
 
 def test_other_suites_are_ignored() -> None:

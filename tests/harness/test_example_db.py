@@ -22,6 +22,7 @@ from hypothesis.database import (
 )
 
 from realize.testing import SharedDatabaseUnavailable, example_database, use_example_database
+from realize.testing._example_db import current_profile_name
 from tests._ports import free_port
 from tests.harness._redis_server import missing_reason, redis_contents, redis_server
 
@@ -83,7 +84,9 @@ def test_redis_without_the_client_says_what_to_install(monkeypatch: pytest.Monke
 
 
 def test_unreachable_redis_warns_once_and_keeps_the_local_database(tmp_path: Path) -> None:
-    pytest.importorskip("redis", reason='the redis client is not installed: pip install ".[redis]"')
+    pytest.importorskip(
+        "redis", reason='the redis client is not installed: pip install -e ".[redis]"'
+    )
     url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     with pytest.warns(SharedDatabaseUnavailable, match=r"unreachable.*local example database"):
         db = example_database(url, local_dir=tmp_path / "local")
@@ -97,7 +100,7 @@ def test_unreachable_redis_warns_once_and_keeps_the_local_database(tmp_path: Pat
 
 @pytest.fixture
 def restore_profile() -> Iterator[None]:
-    previous = settings.get_current_profile_name()
+    previous = current_profile_name()
     yield
     settings.load_profile(previous)
 

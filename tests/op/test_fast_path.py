@@ -1,10 +1,14 @@
-"""The eager fast path of ``realize.realize`` and ``realize.barrier`` is invisible.
+"""The eager fast path of realize's functions and bare operators is invisible.
 
-``realize.realize`` calls ``Tensor.clone`` directly when nothing can observe the
-call. These tests put an observer in each place one can hide -- a dispatch mode,
-fake tensors, a tensor subclass, a function mode, autograd, functorch, forward
-AD, make_fx, the TorchScript tracer and Dynamo -- and check that each observer
-sees the ``realize::realize`` (``realize::barrier``) operator, not ``aten::clone``.
+``realize.realize(x)`` and ``torch.ops.realize.realize.default(x)`` call
+``Tensor.clone`` directly when nothing intercepts the call. These tests put an
+observer in each place one can hide -- a dispatch mode, fake tensors, a tensor
+subclass, a function mode, functorch, make_fx, the TorchScript tracer, the
+profiler and Dynamo -- and check that each observer sees the ``realize::realize``
+(``realize::barrier``) operator, not ``aten::clone``. Autograd and forward AD
+are not observers: clone's own node has the operator's formulas, checked here
+(and by the whole property suite); only its name differs, and ``named_grad_fn``
+gives the named node.
 """
 
 from __future__ import annotations
@@ -81,6 +85,12 @@ def op(fn_and_op: tuple[Any, Any]) -> Any:
     return fn_and_op[1]
 
 
+@pytest.fixture(params=["function", "operator"])
+def call(request: pytest.FixtureRequest, fn_and_op: tuple[Any, Any]) -> Any:
+    """Each way to call it: ``realize.realize`` or ``torch.ops.realize.realize.default``."""
+    return fn_and_op[0] if request.param == "function" else fn_and_op[1]
+
+
 def test_fast_path_is_taken_when_nothing_observes(
     monkeypatch: pytest.MonkeyPatch, fn: Any, op: Any
 ) -> None:
@@ -89,6 +99,15 @@ def test_fast_path_is_taken_when_nothing_observes(
     # Prove the operator is really skipped: make calling it an error.
     monkeypatch.setattr(f"realize._functions.{op.name().split('::')[1]}_op", None)
     y = fn(x)
+    assert y.stride() == x.clone().stride() and torch.equal(y, x)
+
+
+def test_bare_operator_skips_the_dispatcher_when_nothing_observes(
+    monkeypatch: pytest.MonkeyPatch, op: Any
+) -> None:
+    x = torch.randn(3, 4, requires_grad=True).t()
+    monkeypatch.setattr(op, "_op", None)  # the dispatcher entry: calling it would fail
+    y = op(x)
     assert y.stride() == x.clone().stride() and torch.equal(y, x)
 
 
@@ -134,15 +153,43 @@ def test_parameter_takes_the_operator(fn: Any, op: Any) -> None:
     assert type(y.grad_fn).__name__ == fn.__name__.capitalize() + "Backward"  # not Clone
 
 
-def test_autograd_records_the_operator(fn: Any, op: Any) -> None:
-    x = torch.randn(3, requires_grad=True)
-    assert not clone_is_equivalent(x)
-    y = fn(x)
-    assert type(y.grad_fn).__name__ == fn.__name__.capitalize() + "Backward"  # not Clone
+def test_autograd_records_clones_node_with_the_same_formulas(call: Any) -> None:
+    x = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    assert clone_is_equivalent(x)
+    y = call(x.t())
+    assert type(y.grad_fn).__name__ == "CloneBackward0"
+    g = torch.randn(4, 3, dtype=torch.float64)
+    (grad,) = torch.autograd.grad(y, x, g, create_graph=True)
+    torch.testing.assert_close(grad, g.t(), rtol=0, atol=0)
+    w = torch.randn(3, 4, dtype=torch.float64)
+    vg = g.requires_grad_()
+    (grad,) = torch.autograd.grad(call(x.t()), x, vg, create_graph=True)
+    (gg,) = torch.autograd.grad(grad, vg, w)
+    torch.testing.assert_close(gg, w.t(), rtol=0, atol=0)  # double backward: the identity
     with torch.no_grad():
-        # Without a graph to record, clone is indistinguishable again.
-        assert clone_is_equivalent(x)
-        assert fn(x).grad_fn is None
+        assert call(x).grad_fn is None
+
+
+def test_named_grad_fn_records_the_operator(fn: Any, call: Any) -> None:
+    x = torch.randn(3, requires_grad=True)
+    with realize.named_grad_fn():
+        assert not clone_is_equivalent(x)
+        y = call(x)
+        with realize.named_grad_fn():  # blocks nest
+            pass
+        assert type(call(x).grad_fn).__name__ == fn.__name__.capitalize() + "Backward"
+    assert type(y.grad_fn).__name__ == fn.__name__.capitalize() + "Backward"
+    assert type(call(x).grad_fn).__name__ == "CloneBackward0"  # outside the block again
+    (grad,) = torch.autograd.grad(y, x, torch.full((3,), 2.0))
+    torch.testing.assert_close(grad, torch.full((3,), 2.0), rtol=0, atol=0)
+
+
+def test_profiler_sees_the_operator(call: Any, op: Any) -> None:
+    x = torch.randn(4)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        assert not clone_is_equivalent(x)
+        call(x)
+    assert op.name() in {e.key for e in prof.key_averages()}
 
 
 def test_make_fx_records_the_operator(fn: Any, op: Any) -> None:
@@ -178,15 +225,20 @@ def test_dynamo_traces_the_operator(fn: Any, op: Any) -> None:
     assert targets == [op]
 
 
-def test_forward_ad_tangent_is_the_identity(fn: Any, op: Any) -> None:
-    x = torch.randn(3, dtype=torch.float64)
-    t = torch.randn(3, dtype=torch.float64)
+@pytest.mark.parametrize("named", [False, True], ids=["clone's node", "named node"])
+def test_forward_ad_tangent_is_the_identity(call: Any, named: bool) -> None:
+    x = torch.randn(3, 2, dtype=torch.float64).t()
+    t = torch.randn(2, 3, dtype=torch.float64)
     with fwAD.dual_level():
         dual = fwAD.make_dual(x, t)
-        assert not clone_is_equivalent(dual)
-        out = fwAD.unpack_dual(fn(dual))
+        if named:
+            with realize.named_grad_fn():
+                out = fwAD.unpack_dual(call(dual))
+        else:
+            out = fwAD.unpack_dual(call(dual))
     torch.testing.assert_close(out.primal, x, rtol=0, atol=0)
     torch.testing.assert_close(out.tangent, t, rtol=0, atol=0)
+    assert out.tangent.data_ptr() != t.data_ptr()  # a fresh tangent, as clone's
 
 
 def test_functorch_transforms_run_the_operator(fn: Any, op: Any) -> None:

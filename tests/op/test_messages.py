@@ -3,7 +3,7 @@
 ``realize.realize(x)`` checks its argument in Python; the bare operator
 ``torch.ops.realize.realize.default`` is parsed by PyTorch's schema code first, which
 raises ``RuntimeError`` for ``"x"`` or ``3`` (as ``aten::clone`` does) before any kernel
-of ours runs; ``realize/_typed_call.py`` checks ``self`` first.
+of ours runs; ``realize/_overload_call.py`` checks ``self`` first.
 """
 
 from __future__ import annotations

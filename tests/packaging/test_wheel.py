@@ -12,6 +12,7 @@ itself comes from the wheel alone, which the first test checks.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -49,10 +50,21 @@ def aborts_on_large(x):
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with the wheel of this checkout installed."""
     base = tmp_path_factory.mktemp("wheel")
+    # from a copy of what git would commit: an in-tree build/ left by an earlier
+    # build could put files that no longer exist into the wheel
+    source = base / "source"
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.split("\0")  # fmt: skip
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     dist = base / "dist"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(dist), str(ROOT)],
+         "-w", str(dist), str(source)],
         check=True, capture_output=True, timeout=600,
     )  # fmt: skip
     (wheel,) = dist.glob("realize-*.whl")

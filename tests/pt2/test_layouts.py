@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import Tensor
 
+import realize
 from realize import realize_op
 from realize.harness._targets import is_operator
 from realize.testing import bit_view
@@ -158,11 +159,19 @@ def test_strided_nested_with_requires_grad(realize_target) -> None:
             _bits_equal(g, w)
 
 
+def test_bare_operator_on_strided_nested_with_requires_grad() -> None:
+    """Eager and unobserved, the bare operator records clone's node, which can."""
+    x = _strided_nested().requires_grad_(True)
+    out = realize_op(x)
+    assert out.is_nested and out.requires_grad
+
+
 @pytest.mark.xfail(
     raises=RuntimeError,
     strict=True,
     reason="autograd.Function (so register_autograd) cannot wrap a strided NestedTensorImpl: "
     "'NestedTensorImpl doesn't support sizes'; realize.realize routes around it",
 )
-def test_bare_operator_on_strided_nested_with_requires_grad() -> None:
-    realize_op(_strided_nested().requires_grad_(True))
+def test_bare_operator_on_strided_nested_with_requires_grad_through_its_kernel() -> None:
+    with realize.named_grad_fn():  # through the operator's autograd kernel
+        realize_op(_strided_nested().requires_grad_(True))
