@@ -9,10 +9,12 @@ The rule is registered when ``torch.distributed.tensor`` is imported (importing
 it ourselves would cost about a second on ``import realize``), see
 ``_realize_hooks.when_imported``. Two routes, tried in order:
 
-1. Private: the sharding propagator's own strategy for ``aten.clone.default``
-   (``DTensor._op_dispatcher.sharding_propagator.op_strategy_funcs``) is
+1. Private: the sharding propagator's own strategy for ``aten.clone.default`` is
    registered for ``realize::realize`` too, so realize mirrors clone, whatever
-   placement types this torch has.
+   placement types this torch has: a full-mesh strategy
+   (``DTensor._op_dispatcher.sharding_propagator.op_strategy_funcs``, torch <
+   2.14) or, where clone has one, a single-mesh-dim strategy
+   (``op_single_dim_strategy_funcs``, torch 2.14).
 2. Public (the API that should replace route 1 once it can express "same as the
    input"): ``torch.distributed.tensor.experimental.register_sharding`` with
    one single-mesh-dim strategy per placement the input carries, plus
@@ -57,15 +59,8 @@ def install() -> None:
 
 def _register(dtensor: types.ModuleType) -> None:
     global _route
-    try:
-        propagator = dtensor.DTensor._op_dispatcher.sharding_propagator
-        clone_strategy = propagator.op_strategy_funcs[torch.ops.aten.clone.default]
-        for op in (realize_op, barrier_op):
-            propagator.register_op_strategy(op, clone_strategy)
-        _route = "clone-strategy"
+    if _mirror_clone(dtensor):
         return
-    except (AttributeError, KeyError, TypeError):
-        pass
     try:
         from torch.distributed.tensor.experimental import register_sharding
     except ImportError:
@@ -78,6 +73,30 @@ def _register(dtensor: types.ModuleType) -> None:
         _route = f"failed: {err!r}"
         raise  # _realize_hooks warns once and keeps the user's import intact
     _route = "register_sharding"
+
+
+def _mirror_clone(dtensor: types.ModuleType) -> bool:
+    """Route 1: clone's own strategy for both operators; False where this torch has none."""
+    global _route
+    clone = torch.ops.aten.clone.default
+    try:
+        propagator = dtensor.DTensor._op_dispatcher.sharding_propagator
+        full_mesh = propagator.op_strategy_funcs
+        if clone in full_mesh:
+            for op in (realize_op, barrier_op):
+                propagator.register_op_strategy(op, full_mesh[clone])
+            _route = "clone-strategy"
+            return True
+        single_dim = propagator.op_single_dim_strategy_funcs
+        schema_info = getattr(propagator, "op_to_schema_info_for_single_dim_strategy", {})
+        for op in (realize_op, barrier_op):
+            propagator.register_single_dim_op_strategy(
+                op, single_dim[clone], schema_info.get(clone)
+            )
+    except (AttributeError, KeyError, TypeError):
+        return False
+    _route = "clone-strategy (single mesh dim)"
+    return True
 
 
 def _same_placements(x: Any) -> list[tuple[list[Any], list[Any]]]:

@@ -46,6 +46,10 @@ IMPL_STYLE: dict[str, dict[str, Any]] = {
 }
 
 
+#: A point whose interquartile range exceeds this share of its median is flagged as noise.
+NOISY_SPREAD = 0.5
+
+
 @dataclass(frozen=True)
 class Point:
     """One copy benchmark, reduced to what the charts need."""
@@ -60,6 +64,13 @@ class Point:
     nbytes: int
     median: float
     gbps: float
+    spread: float = 0.0  # interquartile range of the rounds over their median
+
+    @property
+    def noisy(self) -> bool:
+        """The rounds disagree too much for the median to be the code's speed: load on a
+        shared machine (a burst, page reclaim, another job) drawn as data."""
+        return self.spread > NOISY_SPREAD
 
 
 def format_size(nbytes: int) -> str:
@@ -120,6 +131,7 @@ def copy_points(docs: Iterable[dict[str, Any]]) -> list[Point]:
                 continue
             nbytes = int(info["nbytes"])
             gbps = info.get("GBps") or info.get("bytes_moved", 2 * nbytes) / median / 1e9
+            iqr = (stats.get("q3") or median) - (stats.get("q1") or median)
             points.append(
                 Point(
                     device=str(info["device"]),
@@ -132,6 +144,7 @@ def copy_points(docs: Iterable[dict[str, Any]]) -> list[Point]:
                     nbytes=nbytes,
                     median=float(median),
                     gbps=float(gbps),
+                    spread=float(iqr) / float(median),
                 )
             )
     return points
@@ -218,6 +231,7 @@ def plot_bandwidth(points: list[Point], out: Path) -> list[Path]:
         core = [p.gbps for p in mine if p.impl in _CORE_IMPLS and p.mode == "eager"]
         lo, hi = fitted_log_range(core, [p.gbps for p in mine])
         off_scale = []
+        noisy_points = 0
         for impl, style in IMPL_STYLE.items():
             for mode in ("eager", "compiled"):
                 line = sorted((p.nbytes, p.gbps) for p in mine if p.impl == impl and p.mode == mode)
@@ -233,6 +247,15 @@ def plot_bandwidth(points: list[Point], out: Path) -> list[Path]:
                 off_scale += [(label, n, g) for n, g in line if g < lo]
                 xs, ys = zip(*((n, max(g, lo)) for n, g in line), strict=True)
                 top.plot(xs, ys, label=label, **kwargs)
+                noise = [
+                    (p.nbytes, max(p.gbps, lo))
+                    for p in mine
+                    if p.impl == impl and p.mode == mode and p.noisy
+                ]
+                if noise:  # hollow rings: spread too wide to be the code's speed
+                    nx, ny = zip(*noise, strict=True)
+                    top.scatter(nx, ny, s=110, facecolors="none", edgecolors=style["color"])
+                    noisy_points += len(noise)
         top.set_xscale("log", base=2)
         top.set_yscale("log")
         top.set_ylim(lo, hi)
@@ -244,6 +267,14 @@ def plot_bandwidth(points: list[Point], out: Path) -> list[Path]:
                 f"{label} {format_size(n)}: {g:.2g} GB/s" for label, n, g in off_scale[:6]
             )
             top.text(1.01, 0.0, note, transform=top.transAxes, fontsize=8, va="bottom")
+        if noisy_points:
+            top.text(
+                0.0, -0.02,
+                f"ringed: {noisy_points} point(s) whose rounds spread over more than "
+                f"{NOISY_SPREAD:.0%} of the median (IQR) -- machine noise, not the code's "
+                "speed; rerun on a quiet machine",
+                transform=top.transAxes, fontsize=8, va="top", color="dimgray",
+            )  # fmt: skip
         name = next((p.device_name for p in mine if p.device_name), "")
         versions = ", ".join(sorted({p.torch_version for p in mine}))
         top.set_title(
@@ -338,6 +369,10 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
 
 
+def _cell(point: Point) -> str:
+    return _number(point.gbps) + (" (noisy)" if point.noisy else "")
+
+
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -351,16 +386,22 @@ def tables(points: list[Point], docs: Sequence[dict[str, Any]]) -> str:
     for device in sorted({p.device for p in sweep}):
         cols = [(m, i) for m in ("eager", "compiled") for i in IMPL_STYLE]
         cols = [c for c in cols if any(p.device == device and (p.mode, p.impl) == c for p in sweep)]
-        gbps = {(p.nbytes, p.mode, p.impl): p.gbps for p in sweep if p.device == device}
+        gbps = {(p.nbytes, p.mode, p.impl): p for p in sweep if p.device == device}
         rows = [
             [
                 format_size(n),
-                *(_number(gbps[n, m, i]) if (n, m, i) in gbps else "" for m, i in cols),
+                *(_cell(gbps[n, m, i]) if (n, m, i) in gbps else "" for m, i in cols),
             ]
             for n in sorted({n for n, _, _ in gbps})
         ]
         header = ["size", *(i if m == "eager" else f"{i} (compiled)" for m, i in cols)]
-        parts.append(f"GB/s on {device}, float32 contiguous:\n\n" + _table(header, rows))
+        note = (
+            f"\n\n(noisy): the rounds' interquartile range is over {NOISY_SPREAD:.0%} of "
+            "their median; the number says more about the machine than the code."
+            if any(p.noisy for p in gbps.values())
+            else ""
+        )
+        parts.append(f"GB/s on {device}, float32 contiguous:\n\n" + _table(header, rows) + note)
 
     matrix: dict[tuple[str, int], dict[tuple[str, str], dict[str, float]]] = defaultdict(
         lambda: defaultdict(dict)

@@ -61,6 +61,19 @@ def carries_grad(dtype: torch.dtype) -> bool:
     return True
 
 
+@functools.cache
+def has_conj(dtype: torch.dtype, device: str) -> bool:
+    """Whether this torch can take a conjugate view of ``dtype`` on ``device`` and clone it
+    (torch 2.14's bcomplex32 has no conj kernel)."""
+    if not dtype.is_complex:
+        return False
+    try:
+        torch.zeros(2, dtype=dtype, device=device).conj().clone()
+    except (RuntimeError, TypeError, NotImplementedError):
+        return False
+    return True
+
+
 def _component_width(dtype: torch.dtype) -> int:
     """Bits of one component (a complex number has two)."""
     return 8 * dtype.itemsize // (2 if dtype.is_complex else 1)
@@ -168,7 +181,7 @@ def layouts(dtype: torch.dtype, device: str) -> Iterator[tuple[str, Tensor]]:
     yield "empty_middle", s(2)[1:].as_strided((2, 0, 3), (3, 3, 1))
     yield "large", s(4099)
     yield "large_strided", s(70 * 65).view(70, 65)[:, 1::2].t()
-    if dtype.is_complex:
+    if has_conj(dtype, device):
         yield "conj", base.conj()
         yield "conj_permuted", base.permute(1, 2, 0).conj()
         yield "conj_expanded", s(5).view(1, 5).expand(3, 5).conj()
@@ -190,7 +203,7 @@ def grad_layouts(dtype: torch.dtype, device: str) -> Iterator[tuple[str, Tensor]
     yield "view of a leaf, permuted", base.permute(2, 0, 1)
     yield "view of a leaf, step_sliced", base[::2, 1::3]
     yield "view of a leaf, expanded", base[:1].expand(3, 4, 5)
-    if dtype.is_complex:
+    if has_conj(dtype, device):
         yield "view of a leaf, conj", base.conj()
 
 

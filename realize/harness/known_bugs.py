@@ -37,7 +37,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from torch import Tensor
 
-__all__ = ["KNOWN_BUGS", "Context", "KnownBug", "applicable"]
+__all__ = ["KNOWN_BUGS", "Context", "KnownBug", "applicable", "entry", "inductor_cannot_copy"]
 
 TORCH = Version(torch.__version__.split("+")[0])
 
@@ -96,11 +96,19 @@ def _not_float_zero(x: Tensor) -> bool:
     return x.numel() > 0 and x.device.type != "meta"
 
 
-_INDUCTOR_CANNOT_COPY: frozenset[torch.dtype] = frozenset(
-    getattr(torch, name)
-    for name in ("bits16", "float8_e8m0fnu", "float4_e2m1fn_x2")
-    if hasattr(torch, name)
-)
+#: dtype name -> the torch versions whose Inductor C++ backend cannot copy it
+#: (float8_e8m0fnu compiles from torch 2.14; seen failing on 2.13, compiling on 2.14.1)
+INDUCTOR_CANNOT_COPY: dict[str, str] = {
+    "bits16": ">=2.4",
+    "float8_e8m0fnu": ">=2.4,<2.14",
+    "float4_e2m1fn_x2": ">=2.4",
+}
+
+
+def inductor_cannot_copy(dtype: torch.dtype) -> bool:
+    """Whether this torch's Inductor C++ backend fails to compile a copy of ``dtype``."""
+    affected = INDUCTOR_CANNOT_COPY.get(str(dtype).removeprefix("torch."))
+    return affected is not None and _torch_in(affected)
 
 
 KNOWN_BUGS: tuple[KnownBug, ...] = (
@@ -126,20 +134,20 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         affected=">=2.4",
         applies=lambda c: (
             c.backend == "inductor"
-            and c.x.dtype in _INDUCTOR_CANNOT_COPY
+            and inductor_cannot_copy(c.x.dtype)
             # C++ codegen only: compiles on meta (test_meta_matches_cpu calls the target
             # on cpu too), and on CUDA Triton copied them (torch 2.11, H200)
             and (c.x.device.type == "cpu" or c.prop == "meta_matches_cpu")
         ),
         message=r"call=raised (InductorError|BackendCompilerFailed)",
-        summary="Inductor's C++ backend cannot compile a copy of bits16, float8_e8m0fnu, "
-        "float4_e2m1fn_x2",
+        summary="Inductor's C++ backend cannot compile a copy of bits16, float4_e2m1fn_x2 "
+        "(and float8_e8m0fnu before torch 2.14)",
         exact=True,
     ),
     KnownBug(
         name="inductor-meta-requires-grad",
         issue="no upstream issue found; docs/findings.md#inductor-meta-requires-grad",
-        affected=">=2.4",
+        affected=">=2.4,<2.14",  # compiles on torch 2.14.1
         applies=lambda c: (
             c.backend == "inductor"
             # meta_matches_cpu draws x on cpu and calls the target on its meta twin too
@@ -199,6 +207,11 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         "forward-mode formula: jvp/jacfwd give zeros, forward AD drops the tangent",
     ),
 )
+
+
+def entry(name: str) -> KnownBug:
+    """The entry called ``name``."""
+    return next(b for b in KNOWN_BUGS if b.name == name)
 
 
 def applicable(context: Context) -> list[KnownBug]:

@@ -142,3 +142,17 @@ def test_the_log_axis_fits_the_data_not_an_outlier(tool: ModuleType) -> None:
     assert 1.0 < lo < 3.0 and 12.0 < hi < 40.0
     assert tool._ratio_range([1.02, 0.97]) == (0.5, 2.0)
     assert tool._ratio_range([500.0]) == (1 / 20, 20.0)
+
+
+def test_points_whose_rounds_disagree_are_flagged_as_noise(tool: ModuleType) -> None:
+    """A median whose rounds spread over more than half of it is machine noise, not data:
+    the tables say so (and the chart rings it) instead of drawing it as the code's speed."""
+    steady = _copy("cpu", "clone", 1 * MiB, 1e-3)
+    steady["stats"] |= {"q1": 0.95e-3, "q3": 1.05e-3}
+    noisy = _copy("cpu", "realize", 1 * MiB, 8e-3)
+    noisy["stats"] |= {"q1": 1e-3, "q3": 9e-3}
+    points = tool.copy_points([{"benchmarks": [steady, noisy]}])
+    assert {p.impl: p.noisy for p in points} == {"clone": False, "realize": True}
+    text = tool.tables(points, [])
+    assert "(noisy)" in text and "interquartile range is over 50%" in text
+    assert text.count("(noisy)") == 2  # the one noisy cell, and the note explaining it

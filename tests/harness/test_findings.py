@@ -16,6 +16,7 @@ import torch
 from torch import func
 
 import realize  # noqa: F401  (registers torch.ops.realize)
+from realize.harness import known_bugs
 
 TORCH = torch.__version__
 
@@ -35,8 +36,21 @@ def test_inductor_clone_keeps_the_negative_bit() -> None:
     torch.testing.assert_close(got, torch.tensor([-2.0, 4.0]), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("name", ["bits16", "float8_e8m0fnu", "float4_e2m1fn_x2"])
-@pytest.mark.xfail(strict=True, reason=f"Inductor cannot compile clone of the dtype ({TORCH})")
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                known_bugs.inductor_cannot_copy(getattr(torch, name)),
+                strict=True,
+                reason=f"Inductor cannot compile clone of the dtype ({TORCH})",
+            ),
+        )
+        for name in known_bugs.INDUCTOR_CANNOT_COPY
+        if hasattr(torch, name)
+    ],
+)
 def test_inductor_clone_of_exotic_dtypes_compiles(name: str) -> None:
     dtype = getattr(torch, name)
     x = torch.zeros(4, dtype=torch.uint8).view(torch.int16 if dtype.itemsize == 2 else torch.uint8)
@@ -45,7 +59,11 @@ def test_inductor_clone_of_exotic_dtypes_compiles(name: str) -> None:
     assert got.dtype == dtype
 
 
-@pytest.mark.xfail(strict=True, reason=f"Inductor min-cut fails on meta + requires_grad ({TORCH})")
+@pytest.mark.xfail(
+    known_bugs.entry("inductor-meta-requires-grad").in_range(),
+    strict=True,
+    reason=f"Inductor min-cut fails on meta + requires_grad ({TORCH})",
+)
 def test_inductor_clone_of_meta_tensor_that_requires_grad_compiles() -> None:
     x = torch.empty(3, device="meta", requires_grad=True)
     assert _fresh_compile(torch.clone)(x).shape == (3,)

@@ -70,7 +70,7 @@ class Machine:
             EXAMPLES_LOG=str(self.logs),
             **environ,
         )
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:benchmark"]
         return subprocess.Popen(
             [
                 *command,

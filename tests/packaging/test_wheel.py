@@ -79,7 +79,9 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # editable install of realize) are not processed from a path added this way
     Path(purelib, "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
-        [python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        # --ignore-installed: the borrowed path holds this checkout's editable install
+        [python, "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed",
+         "-q", str(wheel)],
         check=True, capture_output=True, timeout=600,
     )  # fmt: skip
     script = env_dir / "bin" / "pytest"  # as pip writes console scripts
@@ -138,16 +140,24 @@ def test_a_broken_clone_fails_with_the_report(venv: Path, project: Path) -> None
     assert "realize.testing.assert_clone_semantics(mypkg.ops.contiguous_clone, x)" in run.stdout
 
 
+def _failures(out: str) -> str:
+    """The lines of a run's output that say what failed (for the assertion message)."""
+    keep = ("FAILED", "ERROR", "E   ", "Error")
+    return "\n".join(line for line in out.splitlines() if line.startswith(keep))[-6000:]
+
+
 def test_compiled_mode_works_there(venv: Path, project: Path) -> None:
     run = _run(
         venv, project, "--pyargs", "realize.harness.test_properties",
         "--realize-target=mypkg.ops:my_clone", "--realize-compile=inductor",
         "--realize-known-bugs=xfail", "--hypothesis-profile=realize-dev",
-        "-k", "test_independence and cpu",
+        "--hypothesis-seed=0", "-k", "test_independence and cpu", "-rfE",
     )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-5000:]
+    assert run.returncode == 0, _failures(run.stdout) or run.stdout[-3000:]
     assert "compiled with backend='inductor', every call proven compiled" in run.stdout
-    assert "1 passed" in run.stdout.strip().splitlines()[-1]
+    summary = run.stdout.strip().splitlines()[-1]
+    # passed, or an expected failure naming a known upstream bug: never a failure
+    assert "1 passed" in summary or "1 xfailed" in summary, summary
 
 
 def test_an_aborting_target_is_reported_and_the_run_completes(venv: Path, project: Path) -> None:
