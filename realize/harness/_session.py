@@ -142,8 +142,8 @@ class Session:
         )
         from hypothesis.database import MultiplexedDatabase
 
+        from realize._hypothesis_internals import current_profile_name
         from realize.testing import example_database, use_example_database
-        from realize.testing._example_db import current_profile_name
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

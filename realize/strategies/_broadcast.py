@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from realize.strategies._draw import draw_boolean, draw_integer
+from realize._hypothesis_internals import draw_boolean, draw_integer
 from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._shapes import NDIM_MAX, Shape, check_shape
 from realize.strategies._validation import check_int, check_type, order_check

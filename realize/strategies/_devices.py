@@ -18,7 +18,7 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from realize.strategies._draw import draw_choice
+from realize._hypothesis_internals import draw_choice
 from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._validation import check_bool
 

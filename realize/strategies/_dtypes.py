@@ -19,8 +19,8 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from realize._hypothesis_internals import draw_choice
 from realize.strategies import _devices
-from realize.strategies._draw import draw_choice
 from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._validation import check_members, check_type
 

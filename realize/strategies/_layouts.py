@@ -23,9 +23,9 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy, sampled_from
 
+from realize._hypothesis_internals import draw_boolean, draw_integer
 from realize.strategies._bit_patterns import BitPatterns
 from realize.strategies._codecs import codec_for, sentinel
-from realize.strategies._draw import draw_boolean, draw_integer
 from realize.strategies._dtypes import check_dtype
 from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._validation import check_int

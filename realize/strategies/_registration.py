@@ -67,9 +67,9 @@ def uncommon_dtypes() -> tuple[Any, ...]:
 
 
 def _tensors_for(_: type) -> Any:
-    from hypothesis.strategies import SearchStrategy
+    from realize._hypothesis_internals import StrategyBase
 
-    class CommonTensors(SearchStrategy):  # type: ignore[type-arg]
+    class CommonTensors(StrategyBase):  # type: ignore[type-arg]
         """``tensors()`` on a drawn device, of the dtypes common ops accept there."""
 
         def __init__(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
-from hypothesis.strategies import SearchStrategy
+from realize._hypothesis_internals import StrategyBase
 
 __all__ = ["ResolvingStrategy"]
 
@@ -21,7 +21,7 @@ Ex = TypeVar("Ex", covariant=True)
 Resolved = TypeVar("Resolved")
 
 
-class ResolvingStrategy(SearchStrategy[Ex], Generic[Ex, Resolved]):
+class ResolvingStrategy(StrategyBase[Ex], Generic[Ex, Resolved]):
     """A strategy that resolves its arguments once, at the first draw or ``.validate()``.
 
     Subclasses implement ``resolve()`` (check the arguments, return what draws

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis.errors import InvalidArgument
 
-from realize.strategies._draw import draw_boolean, draw_bytes, draw_float, draw_integer
+from realize._hypothesis_internals import draw_boolean, draw_bytes, draw_float, draw_integer
 
 if TYPE_CHECKING:
     import torch

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from realize.strategies._draw import draw_boolean, draw_integer
+from realize._hypothesis_internals import draw_boolean, draw_integer
 from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._validation import check_int, order_check
 
@@ -69,7 +69,17 @@ class ShapeSpec(NamedTuple):
         max_numel: int | None = None,
         min_numel: int = 0,
     ) -> ShapeSpec:
+        # every argument's type first: the rules below compute with them
         check_int(min_numel, "min_numel")
+        check_int(min_dims, "min_dims")
+        check_int(min_side, "min_side")
+        for name, value in (
+            ("max_dims", max_dims),
+            ("max_side", max_side),
+            ("max_numel", max_numel),
+        ):
+            if value is not None:
+                check_int(value, name)
         if min_numel < 0:
             raise InvalidArgument(f"min_numel={min_numel} must be at least 0")
         if min_numel > 0:
@@ -87,11 +97,8 @@ class ShapeSpec(NamedTuple):
                     f"max_side={max_side} and max_dims={max_dims} allow at most "
                     f"{max_side**max_dims} elements, fewer than min_numel={min_numel}"
                 )
-        check_int(min_dims, "min_dims")
-        check_int(min_side, "min_side")
         if max_dims is None:
             max_dims = min(min_dims + 6, NDIM_MAX)
-        check_int(max_dims, "max_dims")
         for name, dims in (("min_dims", min_dims), ("max_dims", max_dims)):
             if dims > NDIM_MAX:
                 raise InvalidArgument(
@@ -100,14 +107,12 @@ class ShapeSpec(NamedTuple):
                 )
         order_check("dims", 0, min_dims, max_dims)
         if max_side is not None:
-            check_int(max_side, "max_side")
             order_check("side", 0, min_side, max_side)
         elif min_side < 0:
             order_check("side", 0, min_side, min_side)
         if max_numel is None and max_side is None:
             max_numel = max(DEFAULT_MAX_NUMEL, min_side**min_dims)
         if max_numel is not None:
-            check_int(max_numel, "max_numel")
             if max_numel < 0:
                 raise InvalidArgument(f"max_numel={max_numel} must be at least 0")
             smallest = min_side**min_dims

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from realize.strategies._draw import draw_boolean, draw_integer
+from realize._hypothesis_internals import StrategyBase, draw_boolean, draw_integer
 from realize.strategies._shapes import Shape, ShapeSpec, draw_shape
 
 __all__ = ["SIZE_CLASSES", "sized_shapes"]
@@ -28,7 +28,7 @@ SIZE_CLASSES: dict[str, tuple[int, int]] = {
 }
 
 
-class SizedShapeStrategy(SearchStrategy[Shape]):
+class SizedShapeStrategy(StrategyBase[Shape]):
     """Mostly the default ``shapes()``, sometimes a larger size class (see ``sized_shapes``)."""
 
     def __init__(self, classes: tuple[str, ...], large_share: float) -> None:

@@ -17,6 +17,7 @@ import torch
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy, booleans
 
+from realize._hypothesis_internals import is_empty
 from realize.strategies import _devices, _dtypes
 from realize.strategies._codecs import codec_for
 from realize.strategies._elements import UserElements, sampler_for
@@ -31,7 +32,7 @@ from realize.strategies._layouts import (
 )
 from realize.strategies._samplers import ElementSampler
 from realize.strategies._shapes import Shape, ShapeSpec, ShapeStrategy, check_shape
-from realize.strategies._validation import check_strategy
+from realize.strategies._validation import check_bool, check_number, check_strategy
 
 __all__ = ["BOUND_KEYS", "Lookups", "TensorArgs"]
 
@@ -146,7 +147,7 @@ def _validated(args: Mapping[str, Any]) -> dict[str, Any]:
         "bounds": bounds,
         "elements_strategy": elements_strategy,
         "fill_strategy": fill_strategy,
-        "dense": fill_strategy is not None and fill_strategy.is_empty,
+        "dense": fill_strategy is not None and is_empty(fill_strategy),
         "kinds": kinds,
     }
 
@@ -304,6 +305,13 @@ def _elements(arg: object) -> tuple[dict[str, Any], SearchStrategy[Any] | None]:
                 f"{', '.join(BOUND_KEYS)}"
             )
         low, high = arg.get("min_value"), arg.get("max_value")
+        # Each value's type now (at .validate()), as from_dtype would at the first draw
+        for key in ("min_value", "max_value"):
+            if arg.get(key) is not None:
+                check_number(arg[key], key)
+        for key in ("allow_nan", "allow_infinity", "allow_subnormal"):
+            if arg.get(key) is not None:
+                check_bool(arg[key], key)
         numbers = (int, float)
         if isinstance(low, numbers) and isinstance(high, numbers) and low > high:
             # Checked here, not per dtype: "no dtype satisfies elements=..." hides the cause.

@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from hypothesis.strategies import SearchStrategy
 
+from realize._hypothesis_internals import draw_bytes, draw_choice, draw_integer
 from realize.strategies import _dtypes
-from realize.strategies._draw import draw_bytes, draw_choice, draw_integer
 from realize.strategies._layouts import Layout, draw_plan
 from realize.strategies._resolving import ResolvingStrategy
 from realize.strategies._shapes import Shape, check_shape, draw_shape

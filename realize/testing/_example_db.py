@@ -34,7 +34,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hypothesis import settings
-from hypothesis.configuration import storage_directory
 from hypothesis.database import (
     DirectoryBasedExampleDatabase,
     ExampleDatabase,
@@ -42,12 +41,9 @@ from hypothesis.database import (
     ReadOnlyDatabase,
 )
 
-__all__ = [
-    "SharedDatabaseUnavailable",
-    "current_profile_name",
-    "example_database",
-    "use_example_database",
-]
+from realize._hypothesis_internals import examples_directory
+
+__all__ = ["SharedDatabaseUnavailable", "example_database", "use_example_database"]
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 # A CI run must never hang on a dead server: connect and read time out quickly.
@@ -88,7 +84,7 @@ def example_database(
     url = url.strip()
     if url.lower() == "none":
         return None
-    default_dir = _examples_directory()
+    default_dir = examples_directory()
     local = DirectoryBasedExampleDatabase(Path(local_dir) if local_dir is not None else default_dir)
     shared = _shared_database(url)
     if shared is None:
@@ -96,33 +92,6 @@ def example_database(
     if readonly:
         shared = ReadOnlyDatabase(shared)
     return MultiplexedDatabase(local, shared)
-
-
-def _examples_directory() -> Path:
-    """Hypothesis's own ``.hypothesis/examples`` (``HYPOTHESIS_STORAGE_DIRECTORY`` honoured).
-
-    ``intent_to_write=False`` (Hypothesis >= 6.131): nothing is written now (the database
-    creates its directory on first save), so Hypothesis need not warn about conftest side
-    effects. Older versions have no such argument and return a plain path.
-    """
-    try:
-        found = storage_directory("examples", intent_to_write=False)
-    except TypeError:
-        found = storage_directory("examples")
-    path = getattr(found, "path", None)
-    return Path(path if path is not None else found)  # type: ignore[arg-type]
-
-
-def current_profile_name() -> str:
-    """The name of the loaded settings profile.
-
-    ``settings.get_current_profile_name()`` where this Hypothesis has it (6.131+),
-    else the attribute it reads.
-    """
-    public = getattr(settings, "get_current_profile_name", None)
-    if public is not None:
-        return str(public())
-    return str(getattr(settings, "_current_profile", None) or "default")
 
 
 def _shared_database(url: str) -> ExampleDatabase | None:

@@ -21,8 +21,8 @@ from hypothesis.database import (
     MultiplexedDatabase,
 )
 
+from realize._hypothesis_internals import current_profile_name
 from realize.testing import SharedDatabaseUnavailable, example_database, use_example_database
-from realize.testing._example_db import current_profile_name
 from tests._ports import free_port
 from tests.harness._redis_server import missing_reason, redis_contents, redis_server
 

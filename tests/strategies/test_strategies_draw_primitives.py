@@ -1,6 +1,6 @@
 """Hypothesis internals are chosen by signature, and the public fallback works end to end.
 
-``realize/strategies/_draw.py`` uses ``ConjectureData.draw_*`` only where the method accepts
+``realize/_hypothesis_internals.py`` uses ``ConjectureData.draw_*`` only where the method accepts
 the call it makes; signatures have changed between releases (Hypothesis 6.100's
 ``draw_bytes(size)`` made the first draw crash with "takes 2 positional arguments but 3
 were given" when the guard looked at names only).
@@ -18,7 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategy_helpers import sample
 
-from realize.strategies import _draw, tensors
+from realize import _hypothesis_internals as _draw
+from realize.strategies import tensors
 
 
 def _names(chosen: dict[str, Any]) -> dict[str, str]:
@@ -85,7 +86,13 @@ def test_the_fallback_primitives_draw_what_they_promise(data: st.DataObject) -> 
     assert len(_FALLBACK["draw_bytes"](conjecture, 5)) == 5
 
 
-_CONSUMERS = ["_draw", "_devices", "_dtypes", "_samplers", "_layouts", "_shapes", "_tensors"]
+_CONSUMERS = [
+    "realize._hypothesis_internals",
+    *(
+        f"realize.strategies.{name}"
+        for name in ("_devices", "_dtypes", "_samplers", "_layouts", "_shapes", "_tensors")
+    ),
+]
 
 
 @pytest.fixture
@@ -93,7 +100,7 @@ def fallback_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every strategy module draws through the public fallback, as with a Hypothesis whose
     internals do not fit."""
     for name in _CONSUMERS:
-        module = importlib.import_module(f"realize.strategies.{name}")
+        module = importlib.import_module(name)
         for primitive, fn in _FALLBACK.items():
             if hasattr(module, primitive):
                 monkeypatch.setattr(module, primitive, fn)
@@ -108,3 +115,22 @@ def test_tensors_work_through_the_fallback() -> None:
         tensors(torch.float32, (4,), device="cpu", elements={"min_value": -1, "max_value": 1}), 30
     )
     assert all(bool(((x >= -1) & (x <= 1)).all()) for x in bounded)
+
+
+def test_the_other_fenced_internals_work_on_this_hypothesis(tmp_path: Any) -> None:
+    """Run on the floor (tox -e min: 6.126) and the newest: each guard picks what exists."""
+    from hypothesis import settings
+    from hypothesis import strategies as st
+
+    from realize import _hypothesis_internals as internals
+
+    assert internals.StrategyBase is st.SearchStrategy
+    assert internals.is_empty(st.nothing()) and not internals.is_empty(st.integers())
+    before = internals.current_profile_name()
+    settings.register_profile("realize-fence-probe", max_examples=3)
+    settings.load_profile("realize-fence-probe")
+    try:
+        assert internals.current_profile_name() == "realize-fence-probe"
+    finally:
+        settings.load_profile(before)
+    assert internals.examples_directory().name == "examples"

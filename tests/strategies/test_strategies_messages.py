@@ -88,3 +88,25 @@ def test_a_shapes_strategy_with_ranks_no_layout_fits_fails_at_validation() -> No
     # Ranks that all fit some allowed layout are fine.
     ok = tensors(torch.float32, shapes(min_dims=0, max_dims=2), layout=["contiguous", "sliced"])
     assert len(sample(ok, 20)) == 20
+
+
+@pytest.mark.parametrize(
+    ("elements", "message"),
+    [
+        ({"min_value": "a"}, "min_value='a' must be a real number."),
+        ({"max_value": float("nan")}, "Invalid end point max_value=nan"),
+        ({"allow_nan": 1}, "Expected bool but got allow_nan=1 (type=int)"),
+    ],
+)
+def test_bad_element_bounds_fail_at_validate(elements: dict, message: str) -> None:
+    """Issue 20, point 2: at ``.validate()``, as the README says, not at the first draw."""
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        tensors(elements=elements).validate()
+
+
+def test_shapes_checks_every_type_before_using_it() -> None:
+    """Issue 20, point 3: a bad ``min_dims`` with ``min_numel`` is InvalidArgument, naming it."""
+    with pytest.raises(InvalidArgument, match=re.escape("Expected int but got min_dims='2'")):
+        shapes(min_dims="2", min_numel=10).validate()
+    with pytest.raises(InvalidArgument, match=re.escape("Expected int but got max_side=2.5")):
+        shapes(max_side=2.5, min_numel=10).validate()

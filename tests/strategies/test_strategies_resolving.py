@@ -9,6 +9,7 @@ import torch
 from hypothesis.errors import InvalidArgument
 from strategy_helpers import sample
 
+from realize._hypothesis_internals import draw_integer
 from realize.strategies import (
     devices,
     dtypes,
@@ -18,7 +19,6 @@ from realize.strategies import (
     shapes,
     tensors,
 )
-from realize.strategies._draw import draw_integer
 from realize.strategies._resolving import ResolvingStrategy
 
 

@@ -1,7 +1,21 @@
-"""Primitive choices: the one module that relies on Hypothesis internals.
+"""Every use of Hypothesis beyond its public API, in one module, each version-guarded.
 
-The strategies of this package subclass ``SearchStrategy`` and implement
-``do_draw(data)``, as ``hypothesis.extra.numpy`` does, and make their choices with
+* **The strategy base** (:data:`StrategyBase`): realize's strategies subclass
+  ``SearchStrategy`` and implement ``do_draw(data)``, as ``hypothesis.extra.numpy``
+  does; ``SearchStrategy``'s docstring asks users not to. Public replacement:
+  ``st.composite`` (a draw per call, too slow for a tensor's elements).
+* **Emptiness** (:func:`is_empty`): ``tensors(fill=st.nothing())`` means "draw
+  every element"; ``SearchStrategy.is_empty`` says so. Guard: a strategy without
+  the attribute counts as not empty.
+* **The loaded profile's name** (:func:`current_profile_name`):
+  ``settings.get_current_profile_name()`` (Hypothesis >= 6.131), else the
+  attribute it reads.
+* **The local example directory** (:func:`examples_directory`):
+  ``hypothesis.configuration.storage_directory``, whose signature and return type
+  changed (a plain path before 6.131).
+* **Primitive choices**, below.
+
+Primitive choices. The strategies make their choices with
 ``ConjectureData.draw_integer`` / ``draw_boolean`` / ``draw_float`` / ``draw_bytes``.
 These are about five times cheaper than ``data.draw(st.integers(...))`` (no nested
 strategy, span or validation per choice), which is what makes large tensors and many
@@ -23,6 +37,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from hypothesis import strategies as st
@@ -30,13 +45,53 @@ from hypothesis import strategies as st
 __all__ = [
     "HAS_PRIMITIVES",
     "PRIMITIVES",
+    "StrategyBase",
+    "current_profile_name",
     "draw_boolean",
     "draw_bytes",
     "draw_choice",
     "draw_float",
     "draw_integer",
+    "examples_directory",
+    "is_empty",
     "select_primitives",
 ]
+
+#: The base class of realize's strategies (see the module docstring).
+StrategyBase = st.SearchStrategy
+
+
+def is_empty(strategy: st.SearchStrategy[Any]) -> bool:
+    """Whether ``strategy`` can draw nothing (``st.nothing()``)."""
+    return bool(getattr(strategy, "is_empty", False))
+
+
+def current_profile_name() -> str:
+    """The name of the loaded settings profile."""
+    from hypothesis import settings
+
+    public = getattr(settings, "get_current_profile_name", None)
+    if public is not None:
+        return str(public())
+    return str(getattr(settings, "_current_profile", None) or "default")
+
+
+def examples_directory() -> Path:
+    """Hypothesis's own ``.hypothesis/examples`` (``HYPOTHESIS_STORAGE_DIRECTORY`` honoured).
+
+    ``intent_to_write=False`` (Hypothesis >= 6.131): nothing is written now, so
+    Hypothesis need not warn about conftest side effects. Older versions have no such
+    argument and return a plain path.
+    """
+    from hypothesis.configuration import storage_directory
+
+    try:
+        found = storage_directory("examples", intent_to_write=False)
+    except TypeError:
+        found = storage_directory("examples")
+    path = getattr(found, "path", None)
+    return Path(path if path is not None else found)  # type: ignore[arg-type]
+
 
 _SMALLEST_NORMAL = 2.2250738585072014e-308
 T = TypeVar("T")
