@@ -369,6 +369,10 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
 
 
+def _micro(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds * 1e6:.2f} us"
+
+
 def _cell(point: Point) -> str:
     return _number(point.gbps) + (" (noisy)" if point.noisy else "")
 
@@ -379,9 +383,27 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def describe_run(doc: dict[str, Any]) -> str:
+    """One line on where and when a run was measured: what a table must carry."""
+    machine = doc.get("machine_info") or {}
+    commit = doc.get("commit_info") or {}
+    cpu = (machine.get("cpu") or {}).get("brand_raw") or machine.get("processor") or "?"
+    devices = ", ".join(f"{d} ({n})" for d, n in (machine.get("devices") or {}).items())
+    when = str(doc.get("datetime") or commit.get("time") or "?")[:10]
+    sha = str(commit.get("id") or "?")[:8] + (" (dirty)" if commit.get("dirty") else "")
+    return (
+        f"Measured {when} on {cpu}, {machine.get('cpu_count', '?')} CPUs, devices {devices}; "
+        f"Python {machine.get('python_version', '?')}, torch {machine.get('torch_version', '?')}, "
+        f"{machine.get('torch_num_threads', '?')} threads; realize "
+        f"{machine.get('realize_version', '?')} at commit {sha}; "
+        f"`{machine.get('command', 'pytest tests/benchmarks --benchmark-only')}`."
+    )
+
+
 def tables(points: list[Point], docs: Sequence[dict[str, Any]]) -> str:
-    """Markdown: the size sweep in GB/s, the dtype x layout matrix, strategies, goals."""
-    parts = []
+    """Markdown: the run, the size sweep in GB/s, the dtype x layout matrix, strategies,
+    latency, goals."""
+    parts = [describe_run(doc) for doc in docs]
     sweep = [p for p in points if p.dtype == "float32" and p.layout == "contiguous"]
     for device in sorted({p.device for p in sweep}):
         cols = [(m, i) for m in ("eager", "compiled") for i in IMPL_STYLE]
@@ -437,6 +459,23 @@ def tables(points: list[Point], docs: Sequence[dict[str, Any]]) -> str:
             for case in sorted({c for c, _, _ in strat})
         ]
         parts.append("Examples per second:\n\n" + _table(["case", *impls], rows))
+
+    latency: dict[tuple[str, str], dict[bool, float]] = defaultdict(dict)
+    for doc in docs:
+        for bench in doc.get("benchmarks", []):
+            info, stats = bench.get("extra_info") or {}, bench.get("stats") or {}
+            if info.get("suite") == "latency" and stats.get("median"):
+                key = (str(info.get("device")), str(info.get("impl")))
+                latency[key][bool(info.get("requires_grad"))] = float(stats["median"])
+    if latency:
+        rows = [
+            [device, impl, *(_micro(t.get(g)) for g in (False, True))]
+            for (device, impl), t in sorted(latency.items())
+        ]
+        parts.append(
+            "Latency of one call, 16 float32 elements, one thread (median):\n\n"
+            + _table(["device", "call", "no grad", "x requires grad"], rows)
+        )
 
     goals = [g for doc in docs for g in doc.get("realize_goals", [])]
     if goals:

@@ -252,6 +252,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     machine_info["torch_num_threads"] = torch.get_num_threads()
     machine_info["cpu_count"] = os.cpu_count()
     machine_info["devices"] = {d: device_name(d) for d in available_devices() if is_present(d)}
+    machine_info["command"] = " ".join(["pytest", *config.invocation_params.args])
 
 
 def pytest_benchmark_update_json(
