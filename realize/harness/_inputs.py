@@ -15,14 +15,25 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from torch import Tensor
 
-from realize.strategies import dtypes, shapes, sized_shapes, tensors
+from realize.strategies import (
+    dtypes,
+    nested_tensors,
+    quantized_tensors,
+    shapes,
+    sized_shapes,
+    sparse_tensors,
+    tensors,
+)
+from realize.strategies._layout_support import FAMILY_DEVICE_TYPES
 from realize.testing._transforms import BATCHED, REAL_ONLY
 
 __all__ = [
+    "LAYOUT_FAMILIES",
     "TRANSFORM_DTYPES",
     "Case",
     "backward_inputs",
     "gradcheck_inputs",
+    "layout_inputs",
     "opcheck_inputs",
     "size_classes",
     "tensor_inputs",
@@ -137,3 +148,30 @@ def transform_inputs(transform: str, device: str) -> SearchStrategy[Case]:
         return st.builds(lambda v, i, o: Case((x, v), {"in_dims": i, "out_dims": o}), vs, dim, dim)
 
     return xs.flatmap(with_tangent)
+
+
+#: The tensor layouts beyond strided, by family (``realize.strategies``' strategies); the two
+#: nested layouts apart, since torch.compile takes jagged ones and refuses strided ones.
+LAYOUT_FAMILIES = ("sparse", "quantized", "nested_jagged", "nested_strided")
+
+
+def family_device_types(family: str) -> tuple[str, ...]:
+    """The device types where tensors of ``family`` exist."""
+    return FAMILY_DEVICE_TYPES[family.split("_")[0]]
+
+
+def layout_inputs(family: str, device: str) -> SearchStrategy[Case]:
+    """``Case((x,))`` with ``x`` a sparse (COO, CSR, CSC, BSR, BSC), quantized (per tensor,
+    per channel) or nested (jagged, or strided) tensor on ``device``, any dtype the layout
+    supports there, requiring grad sometimes (where the dtype can)."""
+    if torch.device(device).type not in family_device_types(family):
+        raise ValueError(f"{family} tensors do not exist on {device}")
+    strategy: SearchStrategy[Tensor]
+    if family == "sparse":
+        strategy = sparse_tensors(device=device, requires_grad=None)
+    elif family == "quantized":
+        strategy = quantized_tensors(device=device)
+    else:
+        layout = torch.jagged if family == "nested_jagged" else torch.strided
+        strategy = nested_tensors(layout, device=device, requires_grad=None)
+    return strategy.map(lambda x: Case((x,)))

@@ -12,14 +12,16 @@ through the known-bug table, the flight recorder and ``--realize-isolate``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from realize.harness import checker, inputs
-from realize.testing import TRANSFORMS, CompiledTarget, TargetRaised
+from realize.harness import Case, checker, inputs
+from realize.harness._inputs import LAYOUT_FAMILIES
+from realize.testing import TRANSFORMS, CompiledTarget, TargetRaised, compiled
 from realize.testing._transforms import BATCHED
 
 # Each fraction is of the profile's max_examples: 200 under realize-ci.
@@ -176,3 +178,101 @@ def test_inside_compiled_function(
     if isinstance(realize_target, CompiledTarget):
         pytest.skip("--realize-compile: every property already runs the target compiled")
     _check(request, "inside_compiled", "cpu", data)
+
+
+# --- sparse, quantized and nested layouts ----------------------------------------------------
+
+
+def _compile_refusal(family: str, device: str, target: object) -> str | None:
+    """Why torch.compile cannot compile clone of this layout family here, or None."""
+    if not isinstance(target, CompiledTarget):
+        return None
+    return _refusal(family, device, target.backend, target.dynamic)
+
+
+@functools.cache
+def _refusal(family: str, device: str, backend: str, dynamic: bool | None) -> str | None:
+    import torch
+
+    from realize.strategies._quantized import make_per_tensor
+
+    sample = {
+        "sparse": lambda: torch.eye(2, device=device).to_sparse(),
+        "quantized": lambda: make_per_tensor(torch.zeros(2, dtype=torch.int8), 1.0, 0),
+        "nested_jagged": lambda: torch.nested.nested_tensor(
+            [torch.zeros(1, device=device), torch.zeros(2, device=device)], layout=torch.jagged
+        ),
+        "nested_strided": lambda: torch.nested.nested_tensor(
+            [torch.zeros(1, device=device), torch.zeros(2, device=device)]
+        ),
+    }[family]()
+    try:
+        compiled(torch.clone, backend, dynamic)(sample)
+    except Exception as e:
+        return f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
+    return None
+
+
+def _layout_case(
+    request: pytest.FixtureRequest, family: str, device: str, target: object, data: st.DataObject
+) -> Case:
+    from realize.harness._inputs import family_device_types, layout_inputs
+
+    types = family_device_types(family)
+    if device.split(":")[0] not in types:
+        pytest.skip(f"{family} tensors exist on {', '.join(types)} only")
+    refusal = _compile_refusal(family, device, target)
+    if refusal is not None:
+        pytest.skip(
+            f"torch.compile(backend={target.backend!r}) cannot compile clone of a {family} "  # type: ignore[attr-defined]
+            f"tensor (a limitation of torch.compile, not of the target): {refusal}"
+        )
+    return data.draw(layout_inputs(family, device), label="case")
+
+
+@pytest.mark.parametrize("family", LAYOUT_FAMILIES)
+@_share(2, 10)
+@given(data=st.data())
+def test_clone_semantics_of_layouts(
+    realize_target: Callable,
+    realize_device: str,
+    family: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """Sparse, quantized, nested: clone's layout, metadata (coalesced flag, quantization
+    parameters, ragged structure) and every part (indices, values, integers, offsets)."""
+    case = _layout_case(request, family, realize_device, realize_target, data)
+    checker(request)("clone_semantics", case)
+
+
+@pytest.mark.parametrize("family", LAYOUT_FAMILIES)
+@_share(2, 10)
+@given(data=st.data())
+def test_independence_of_layouts(
+    realize_target: Callable,
+    realize_device: str,
+    family: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """Shares no more memory with the input than clone does (a jagged tensor's offsets, a
+    per-channel quantizer's scales); the input's parts unchanged."""
+    case = _layout_case(request, family, realize_device, realize_target, data)
+    checker(request)("independence", case)
+
+
+@pytest.mark.parametrize("family", ["sparse", "nested_jagged", "nested_strided"])
+@_share(4, 10)
+@given(data=st.data())
+def test_identity_backward_of_layouts(
+    realize_target: Callable,
+    realize_device: str,
+    family: str,
+    request: pytest.FixtureRequest,
+    data: st.DataObject,
+) -> None:
+    """Where autograd differentiates clone of the layout: the gradient is clone's, part for
+    part, bit for bit."""
+    case = _layout_case(request, family, realize_device, realize_target, data)
+    checker(request)("identity_backward", case)

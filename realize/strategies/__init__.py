@@ -37,9 +37,12 @@ if TYPE_CHECKING:
     from realize.strategies._dtypes import KINDS, dtypes, supported_dtypes
     from realize.strategies._elements import from_dtype
     from realize.strategies._layouts import Layout, layouts
+    from realize.strategies._nested import nested_tensors
     from realize.strategies._profiles import PROFILES, load_profile
+    from realize.strategies._quantized import quantized_tensors
     from realize.strategies._shapes import shapes
     from realize.strategies._size_classes import SIZE_CLASSES, sized_shapes
+    from realize.strategies._sparse import sparse_tensors
     from realize.strategies._tensors import tensors
 
 __all__ = [
@@ -56,9 +59,12 @@ __all__ = [
     "layouts",
     "load_profile",
     "mutually_broadcastable_shapes",
+    "nested_tensors",
+    "quantized_tensors",
     "sentinel",
     "shapes",
     "sized_shapes",
+    "sparse_tensors",
     "supported_dtypes",
     "tensors",
 ]
@@ -76,6 +82,9 @@ _MODULE_OF = {
     "load_profile": "_profiles",
     "PROFILES": "_profiles",
     "mutually_broadcastable_shapes": "_broadcast",
+    "nested_tensors": "_nested",
+    "quantized_tensors": "_quantized",
+    "sparse_tensors": "_sparse",
     "sentinel": "_codecs",
     "shapes": "_shapes",
     "sized_shapes": "_size_classes",

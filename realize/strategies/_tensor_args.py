@@ -100,8 +100,10 @@ class TensorArgs:
     def dtypes_for(self, device: torch.device) -> tuple[torch.dtype, ...]:
         return self.lookups.dtypes_for(device)
 
-    def kinds_for(self, device: torch.device, dtype: torch.dtype, ndim: int) -> tuple[Layout, ...]:
-        return self.lookups.kinds_for(device, dtype, ndim)
+    def view_layouts_for(
+        self, device: torch.device, dtype: torch.dtype, ndim: int
+    ) -> tuple[Layout, ...]:
+        return self.lookups.view_layouts_for(device, dtype, ndim)
 
     def samplers(self, dtype: torch.dtype) -> tuple[ElementSampler, ElementSampler]:
         return self.lookups.samplers(dtype)
@@ -224,7 +226,9 @@ class Lookups:
             found = self._samplers[dtype] = (sampler, fill)
         return found
 
-    def kinds_for(self, device: torch.device, dtype: torch.dtype, ndim: int) -> tuple[Layout, ...]:
+    def view_layouts_for(
+        self, device: torch.device, dtype: torch.dtype, ndim: int
+    ) -> tuple[Layout, ...]:
         """The allowed layouts that fit the dtype and rank, each repeated by its weight."""
         key = (device, dtype, ndim)
         found = self._kinds.get(key)

@@ -74,7 +74,7 @@ class TensorStrategy(ResolvingStrategy[torch.Tensor, TensorArgs]):
             shape = draw_shape(data, r.shape_spec)
         # The layout comes after the shape, so that shrinking it to CONTIGUOUS
         # leaves the shape (and the dtype) alone.
-        kind = draw_choice(data, r.kinds_for(device, dtype, len(shape)))
+        kind = draw_choice(data, r.view_layouts_for(device, dtype, len(shape)))
 
         plan = draw_plan(data, kind, shape, dtype)
         values = self._draw_values(data, r, plan.numel, dtype, device)

@@ -2,7 +2,10 @@
 
 Same Python type, dtype, shape, device, layout, strides, storage offset,
 storage size, conj/neg bits, ``requires_grad``, autograd history, and the
-same values bit for bit (NaN payloads, -0.0, every dtype).
+same values bit for bit (NaN payloads, -0.0, every dtype). For sparse,
+quantized and nested tensors: the same metadata (coalesced flag, sparse and
+dense dimensions, quantization scheme and parameters, ragged structure) and
+every part (indices, values, integers, offsets, components) bit for bit.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from torch import Tensor
 
 from realize.testing._bits import has_data
 from realize.testing._report import Call, Report, recorded, storage_nbytes
+from realize.testing._tensor_layouts import is_plain, metadata, parts
 
 __all__ = ["assert_clone_semantics"]
 
@@ -58,6 +62,9 @@ def _compare(report: Report, got: object, expected: Tensor) -> None:
     if not isinstance(got, Tensor):
         report.fail("type", type(got).__name__, type(expected).__name__)
         return
+    if not (is_plain(got) and is_plain(expected)):
+        _compare_layouts(report, got, expected)
+        return
     fields: list[tuple[str, Callable[[Tensor], object]]] = [
         ("type", lambda t: type(t).__name__),
         ("dtype", lambda t: t.dtype),
@@ -92,3 +99,35 @@ def _compare(report: Report, got: object, expected: Tensor) -> None:
     )
     if comparable:
         report.fail_values("values", got, expected)
+
+
+def _compare_layouts(report: Report, got: Tensor, expected: Tensor) -> None:
+    """Sparse, quantized, nested: the metadata, then every part bit for bit."""
+    want, have = metadata(expected), metadata(got)
+    for name, value in want.items():
+        if have.get(name) != value:
+            report.fail(name, have.get(name), value)
+            if name == "shape" and expected.is_nested:
+                report.details.append(
+                    "a jagged tensor's ragged dimension is its offsets' identity (the nested "
+                    "int j...): clone keeps the input's offsets, so the result can be combined "
+                    "with the input; new offsets make another ragged structure"
+                )
+    if report.failures:  # a different layout or structure: the parts do not line up
+        return
+    got_parts, expected_parts = parts(got), parts(expected)
+    for name, e in expected_parts.items():
+        g = got_parts.get(name)
+        if g is None:
+            report.fail(f"{name} present", False, True)
+            continue
+        for field, gv, ev in (
+            ("dtype", g.dtype, e.dtype),
+            ("shape", tuple(g.shape), tuple(e.shape)),
+        ):
+            if gv != ev:
+                report.fail(f"{name}.{field}", gv, ev)
+                break
+        else:
+            if has_data(g) and has_data(e):
+                report.fail_values(name, g, e)

@@ -14,8 +14,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from realize.testing._bits import has_data, storage_bytes
+from realize.testing._bits import bit_view, has_data, storage_bytes
 from realize.testing._report import Call, Report, recorded
+from realize.testing._tensor_layouts import is_plain, parts, shared_parts
+from realize.testing._tensor_layouts import metadata as layout_metadata
 from realize.testing._version_counter import bumped, restorable
 
 __all__ = ["assert_independent"]
@@ -71,6 +73,10 @@ def assert_independent(
         call = result
     report = Report("independence", Call.of(call))
     reproduce = [f"realize.testing.assert_independent({report.call.expression}, x)"]
+    if not is_plain(source):
+        _assert_layout_independent(report, result, source)
+        report.raise_if_failed(tensors, reproduce)
+        return
     if isinstance(result, Tensor):
         got = result
     else:
@@ -85,6 +91,45 @@ def assert_independent(
     else:
         _check_unshared(report, got, source)
     report.raise_if_failed(tensors, reproduce)
+
+
+def _assert_layout_independent(
+    report: Report, result: Tensor | Callable[[Tensor], Tensor], source: Tensor
+) -> None:
+    """Sparse, quantized, nested: shares no more memory with the input than clone does,
+    and leaves the input's parts and metadata as they were."""
+    before_parts = {k: v.detach().clone() for k, v in parts(source).items()}
+    before_meta, before_version = layout_metadata(source), source._version
+    if isinstance(result, Tensor):
+        got = result
+    else:
+        with report.calling([recorded("x", source)], []):
+            got = result(source)
+        if source._version != before_version:
+            report.fail("input._version", source._version, f"{before_version} (input mutated)")
+        for key, value in layout_metadata(source).items():
+            if before_meta.get(key) != value:
+                report.fail(f"input.{key}", value, f"{before_meta.get(key)} (input mutated)")
+        after = parts(source)
+        for name, before in before_parts.items():
+            now = after.get(name)
+            changed = (
+                now is not None
+                and now.shape == before.shape
+                and has_data(now)
+                and bool((bit_view(now) != bit_view(before)).any())
+            )
+            if changed:
+                report.fail(f"input.{name}", "changed", "unchanged (input mutated)")
+    if not isinstance(got, Tensor):
+        report.fail("type", type(got).__name__, "Tensor")
+        return
+    if got is source:
+        report.fail("result is input", True, False)
+        return
+    allowed = shared_parts(source.clone(), source)  # what clone itself shares
+    for ours, theirs in sorted(shared_parts(got, source) - allowed):
+        report.fail(f"result.{ours} shares memory with input.{theirs}", True, False)
 
 
 def _check_not_mutated(

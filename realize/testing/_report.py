@@ -20,6 +20,7 @@ from torch import Tensor
 
 from realize._bit_dtypes import word_dtype
 from realize.testing._bits import differences, format_bits, has_data, storage_bytes
+from realize.testing._tensor_layouts import is_plain
 
 __all__ = [
     "Call",
@@ -114,11 +115,17 @@ class TensorRecord:
     is_conj: bool
     is_neg: bool
     storage: Tensor | None = field(repr=False)  # uint8 copy on cpu; None if not kept
+    #: sparse, quantized, nested: what kind, and how to rebuild it from plain pieces
+    kind: str = ""
+    recipe: str = ""  # an expression in the pieces' names, "{name}" standing for the tensor's
+    pieces: tuple[tuple[str, TensorRecord, int], ...] = field(default=(), repr=False)
 
     @classmethod
     def of(cls, t: Tensor, *, keep_values: bool = True) -> TensorRecord:
         """``t``'s metadata, and a copy of its storage bytes when small and ``keep_values``."""
-        strided = t.layout == torch.strided
+        strided = is_plain(t)
+        if not strided:
+            return cls._of_layout(t, keep_values)
         storage = None
         if keep_values and strided and has_data(t):
             raw = storage_bytes(t)
@@ -137,7 +144,33 @@ class TensorRecord:
             storage=storage,
         )
 
+    @classmethod
+    def _of_layout(cls, t: Tensor, keep_values: bool) -> TensorRecord:
+        recipe, pieces = layout_recipe(t)
+        return cls(
+            size=() if t.is_nested else tuple(t.shape),
+            stride=None,
+            storage_offset=0,
+            dtype=t.dtype,
+            device=t.device,
+            layout=t.layout,
+            requires_grad=t.requires_grad,
+            is_conj=False,
+            is_neg=False,
+            storage=None,
+            kind=describe_layout(t),
+            recipe=recipe,
+            pieces=tuple(
+                (name, TensorRecord.of(p.detach(), keep_values=keep_values), storage_nbytes(p))
+                for name, p in pieces.items()
+            ),
+        )
+
     def describe(self) -> str:
+        if self.kind:
+            return f"{self.kind}, dtype={self.dtype}, device={self.device}, " + (
+                f"requires_grad={self.requires_grad}"
+            )
         parts = [f"dtype={self.dtype}", f"shape={self.size}"]
         if self.stride is not None:
             parts += [f"stride={self.stride}", f"storage_offset={self.storage_offset}"]
@@ -153,7 +186,7 @@ class TensorRecord:
     def source(self, name: str, storage_nbytes: int) -> list[str]:
         """Python lines that bind ``name`` to a tensor equal to the recorded one."""
         if self.stride is None:
-            return [f"{name} = ...  # a {self.layout} tensor: {self.describe()}"]
+            return layout_source(name, self)
         dtype, device = self.dtype, str(self.device)
         itemsize = dtype.itemsize
         count, rest = divmod(storage_nbytes, itemsize)
@@ -281,4 +314,79 @@ class Report:
 
 
 def storage_nbytes(t: Tensor) -> int:
-    return t.untyped_storage().nbytes() if t.layout == torch.strided else 0
+    return t.untyped_storage().nbytes() if is_plain(t) else 0
+
+
+def describe_layout(t: Tensor) -> str:
+    """``sparse_coo shape=(4, 6), nnz=3, coalesced=False`` and the like."""
+    if t.is_nested:
+        sizes = [tuple(c.shape) for c in t.detach().unbind()]
+        return f"nested {str(t.layout).removeprefix('torch.')}, components {sizes}"
+    if t.is_quantized:
+        scheme = str(t.qscheme()).removeprefix("torch.")
+        return f"quantized {scheme}, shape={tuple(t.shape)}, stride={t.stride()}"
+    layout = str(t.layout).removeprefix("torch.")
+    extra = f", nnz={t._nnz()}"
+    if t.layout == torch.sparse_coo:
+        extra += f", coalesced={t.is_coalesced()}, dense_dim={t.dense_dim()}"
+    else:
+        extra += f", dense_dim={t.dense_dim()}"
+    return f"{layout} shape={tuple(t.shape)}{extra}"
+
+
+def layout_recipe(t: Tensor) -> tuple[str, dict[str, Tensor]]:
+    """How to build ``t`` again from plain tensors: an expression and the tensors it names."""
+    t = t.detach()
+    if t.is_nested and t.layout == torch.jagged:
+        return "torch.nested.nested_tensor_from_jagged({n}_values, {n}_offsets)", {
+            "values": t.values(),
+            "offsets": t.offsets(),  # type: ignore[attr-defined]
+        }
+    if t.is_nested:
+        components = {f"component{i}": c for i, c in enumerate(t.unbind())}
+        names = ", ".join(f"{{n}}_{k}" for k in components)
+        return f"torch.nested.nested_tensor([{names}])", components
+    if t.is_quantized:
+        if t.qscheme() in (torch.per_tensor_affine, torch.per_tensor_symmetric):
+            return (
+                f"torch._make_per_tensor_quantized_tensor({{n}}_int_repr, {t.q_scale()!r}, "
+                f"{t.q_zero_point()!r})",
+                {"int_repr": t.int_repr()},
+            )
+        return (
+            "torch._make_per_channel_quantized_tensor({n}_int_repr, {n}_scales, "
+            f"{{n}}_zero_points, {t.q_per_channel_axis()})",
+            {
+                "int_repr": t.int_repr(),
+                "scales": t.q_per_channel_scales(),
+                "zero_points": t.q_per_channel_zero_points(),
+            },
+        )
+    size = tuple(t.shape)
+    if t.layout == torch.sparse_coo:
+        return (
+            f"torch.sparse_coo_tensor({{n}}_indices, {{n}}_values, {size}, "
+            f"is_coalesced={t.is_coalesced()})",
+            {"indices": t._indices(), "values": t._values()},
+        )
+    compressed, plain = (
+        (t.crow_indices(), t.col_indices())
+        if t.layout in (torch.sparse_csr, torch.sparse_bsr)
+        else (t.ccol_indices(), t.row_indices())
+    )
+    return (
+        f"torch.sparse_compressed_tensor({{n}}_compressed, {{n}}_plain, {{n}}_values, {size}, "
+        f"layout={t.layout})",
+        {"compressed": compressed, "plain": plain, "values": t.values()},
+    )
+
+
+def layout_source(name: str, record: TensorRecord) -> list[str]:
+    """Lines that rebuild a sparse, quantized or nested tensor from its plain pieces."""
+    lines: list[str] = []
+    for piece, piece_record, nbytes in record.pieces:
+        lines += piece_record.source(f"{name}_{piece}", nbytes)
+    lines.append(f"{name} = {record.recipe.format(n=name)}  # {record.kind}")
+    if record.requires_grad:
+        lines.append(f"{name}.requires_grad_()")
+    return lines

@@ -184,3 +184,71 @@ def test_time_for_a_1000x1000_float32_tensor(
     if impl != NUMPY and numpy is not None:
         benchmark.extra_info["time_vs_hnp"] = ours / numpy
     bench_record(benchmark)
+
+
+# --- sparse, quantized and nested tensors against dense ones of as many elements -----------
+
+LAYOUT_GOAL = 2.0  # time per example at most 2x the dense one's: at least half its rate
+
+
+def _layout_pairs() -> dict[str, tuple[SearchStrategy[torch.Tensor], SearchStrategy[torch.Tensor]]]:
+    from realize.strategies import nested_tensors, quantized_tensors, sparse_tensors
+
+    dense = tensors(torch.float32, (16, 16), device="cpu")
+    return {
+        "sparse_tensors('coo', float32, (16, 16))": (
+            sparse_tensors("coo", torch.float32, (16, 16), device="cpu"), dense
+        ),
+        "sparse_tensors('csr', float32, (16, 16))": (
+            sparse_tensors("csr", torch.float32, (16, 16), device="cpu"), dense
+        ),
+        "sparse_tensors('bsr', float32, (16, 16), blocksize=(2, 2))": (
+            sparse_tensors("bsr", torch.float32, (16, 16), device="cpu", blocksize=(2, 2)), dense
+        ),
+        "quantized_tensors(qint8, (16, 16))": (
+            quantized_tensors(torch.qint8, (16, 16), device="cpu"),
+            tensors(torch.int8, (16, 16), device="cpu"),
+        ),
+        # up to 4 components of up to 5 x 3 x 3: compared with a dense tensor of 60 elements
+        "nested_tensors(jagged, float32, components=4)": (
+            nested_tensors(torch.jagged, torch.float32, components=4, device="cpu"),
+            tensors(torch.float32, (4, 5, 3), device="cpu"),
+        ),
+        "nested_tensors(strided, float32, components=4)": (
+            nested_tensors(torch.strided, torch.float32, components=4, device="cpu"),
+            tensors(torch.float32, (4, 3, 3, 3), device="cpu"),
+        ),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(_layout_pairs()))
+def test_examples_per_second_of_the_layout_strategies(
+    benchmark: Any, bench_record: Callable[[Any], None], name: str
+) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*(prototype|beta|deprecated).*")
+    strategy, dense = _layout_pairs()[name]
+    group = "strategies: sparse, quantized, nested against dense tensors()"
+    benchmark.group = group
+    run = _examples(strategy, SMALL_EXAMPLES)
+    benchmark.pedantic(run, rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    best = benchmark.stats.stats.min / SMALL_EXAMPLES
+    dense_name = f"tensors(same dtype, {dense!r})"
+    benchmark.extra_info.update(
+        impl=name,
+        device="cpu",
+        dtype="float32",
+        layout=name.split("(")[0],
+        nbytes=0,
+        mode="eager",
+        GBps=0.0,
+        examples_per_s=1.0 / best,
+        suite="strategies",
+        paired=paired_ratios(
+            run, {dense_name: _examples(dense, SMALL_EXAMPLES)}, device="cpu", rounds=5,
+            round_s=0.0,
+        ),
+        goal={"case": f"{group}: {name}", "against": dense_name, "max_time_ratio": LAYOUT_GOAL},
+    )  # fmt: skip
+    bench_record(benchmark)

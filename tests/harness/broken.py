@@ -405,3 +405,57 @@ BROKEN_ELSEWHERE = {
     "vmap_flips_batch": ("torch.func", "vmap"),
     "vmap_assumes_batch_dim_zero": ("torch.func, batch dimension other than 0", "vmap"),
 }
+
+
+# --- wrong only on one tensor layout (sparse, quantized, nested) ---------------------------
+
+
+def coalesces_coo(x: Tensor) -> Tensor:
+    """Sums the duplicates of an uncoalesced COO tensor: the values are right, the
+    structure (is_coalesced, nnz, the duplicate entries) is not clone's."""
+    return x.clone().coalesce() if x.layout == torch.sparse_coo else x.clone()
+
+
+def drops_per_channel_zero_points(x: Tensor) -> Tensor:
+    """A per-channel quantized clone whose zero points are all 0."""
+    if x.is_quantized and x.qscheme() == torch.per_channel_affine:
+        zero = torch.zeros_like(x.q_per_channel_zero_points())
+        return torch._make_per_channel_quantized_tensor(
+            x.int_repr(), x.q_per_channel_scales(), zero, x.q_per_channel_axis()
+        )
+    return x.clone()
+
+
+def shares_jagged_values(x: Tensor) -> Tensor:
+    """A jagged tensor over the input's own values (clone keeps only the offsets)."""
+    if x.is_nested and x.layout == torch.jagged:
+        return torch.nested.nested_tensor_from_jagged(x.values(), x.offsets())
+    return x.clone()
+
+
+def copies_jagged_offsets(x: Tensor) -> Tensor:
+    """New offsets: another ragged structure, which cannot be combined with the input's.
+    (Sharing the offsets is what clone does, and right.)"""
+    if x.is_nested and x.layout == torch.jagged:
+        return torch.nested.nested_tensor_from_jagged(x.values().clone(), x.offsets().clone())
+    return x.clone()
+
+
+def loses_csr_batch(x: Tensor) -> Tensor:
+    """A batched CSR tensor comes back as its first batch."""
+    if x.layout == torch.sparse_csr and x.crow_indices().dim() > 1:
+        first = (0,) * (x.crow_indices().dim() - 1)
+        return torch.sparse_csr_tensor(
+            x.crow_indices()[first], x.col_indices()[first], x.values()[first], x.shape[-2:]
+        )
+    return x.clone()
+
+
+# name -> (the layout family, the property that must catch it)
+BROKEN_LAYOUTS = {
+    "coalesces_coo": ("sparse", "clone_semantics"),
+    "drops_per_channel_zero_points": ("quantized", "clone_semantics"),
+    "shares_jagged_values": ("nested_jagged", "independence"),
+    "copies_jagged_offsets": ("nested_jagged", "clone_semantics"),
+    "loses_csr_batch": ("sparse", "clone_semantics"),
+}

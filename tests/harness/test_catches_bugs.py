@@ -350,7 +350,7 @@ def test_an_aborting_target_fails_one_check_under_isolation(pytester: pytest.Pyt
         pytester,
         "test_properties.py",
         "-k",
-        "(test_clone_semantics or test_result_stays) and cpu",
+        "(test_clone_semantics or test_result_stays) and cpu and not layouts",
         "--realize-target=tests.harness.broken:aborts_on_empty",
         "--realize-isolate",
     )
@@ -401,3 +401,35 @@ def test_a_known_bug_that_no_longer_reproduces_fails_strictly() -> None:
     # nothing; its strict check is the reproduction in test_findings.py.
     loose = Recorder(mode="xfail", passed={"inductor-ignores-negative-bit": 3})
     assert loose.verdict() is None
+
+
+# --- wrong only on one tensor layout -------------------------------------------------------
+
+LAYOUT_MESSAGES = {
+    "coalesces_coo": "is_coalesced=True, but should be False",
+    "drops_per_channel_zero_points": "zero_points[",
+    "shares_jagged_values": "result.values shares memory with input.values",
+    "copies_jagged_offsets": "shape=",
+    "loses_csr_batch": "shape=",
+}
+
+
+@pytest.mark.parametrize("name", sorted(broken.BROKEN_LAYOUTS))
+def test_layout_bugs_are_caught_by_the_layout_properties(name: str) -> None:
+    """Each is right on dense tensors; the layout property of its family catches it
+    under the ci profile's settings, as test_*_of_layouts runs it."""
+    from realize.harness._inputs import layout_inputs
+
+    family, prop = broken.BROKEN_LAYOUTS[name]
+    target = getattr(broken, name)
+    assert_clone_semantics(target, torch.arange(6.0).reshape(2, 3).t())  # dense: right
+    ci = settings.get_profile("realize-ci")
+
+    @settings(_ci_settings(prop), max_examples=max(10, ci.max_examples // 2))
+    @given(case=layout_inputs(family, "cpu"))
+    def run(case: Case) -> None:
+        check(prop, target, *case.args)
+
+    with pytest.raises(AssertionError) as info:
+        run()
+    assert LAYOUT_MESSAGES[name] in str(info.value), str(info.value)[:2000]

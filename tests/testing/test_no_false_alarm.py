@@ -11,6 +11,7 @@ or huge values) must be adapted by the assertion, never reported.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import pytest
@@ -22,7 +23,14 @@ from realize.harness import PROPERTIES, Case, check, inputs
 from realize.harness._checker import Checker
 from realize.harness._corpus import CORPUS_DTYPES
 from realize.harness._targets import Target
-from realize.strategies import dtypes, shapes, tensors
+from realize.strategies import (
+    dtypes,
+    nested_tensors,
+    quantized_tensors,
+    shapes,
+    sparse_tensors,
+    tensors,
+)
 from realize.testing import (
     TRANSFORMS,
     assert_clone_semantics,
@@ -138,3 +146,21 @@ def test_the_corpus(clone: Callable, prop: str) -> None:
     target = Target("clone", "torch:clone", clone)
     checker = Checker(target, known_bugs="off")
     assert sum(checker.corpus(prop, dtype, "cpu") for dtype in CORPUS_DTYPES) > 300
+
+
+_LAYOUTS = (
+    sparse_tensors(requires_grad=None) | quantized_tensors() | nested_tensors(requires_grad=None)
+)
+
+
+@clones
+@_many(ASSERTION_EXAMPLES // 2)
+@given(x=_LAYOUTS)
+def test_every_assertion_on_sparse_quantized_and_nested_tensors(
+    clone: Callable, x: torch.Tensor
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # beta/prototype/deprecation notices of those layouts
+        assert_clone_semantics(clone, x)
+        assert_independent(clone, x)
+        assert_identity_backward(clone, x)
