@@ -127,3 +127,22 @@ def test_inductor_clone_keeps_strides_of_size_one_dimensions() -> None:
     x = torch.empty(4).as_strided((1,), (2,), 1)
     assert x.clone().stride() == (2,)
     assert _fresh_compile(torch.clone)(x).stride() == (2,)
+
+
+QUANTIZED_VIEW = textwrap.dedent(
+    """
+    import torch
+    q = torch.quantize_per_tensor(torch.tensor([1.0, 2.0]), 0.5, 0, torch.qint8)
+    print(q.view(torch.uint8))  # the view is made; reading it crashes
+    """
+)
+
+
+@pytest.mark.xfail(strict=True, reason=f"pytorch/pytorch#86848: segfault ({TORCH})")
+def test_viewing_a_quantized_tensor_as_another_dtype_does_not_crash() -> None:
+    # in a child process: the bug kills the interpreter (realize.testing compares a
+    # quantized tensor's int_repr() instead of a bit view, and never calls this)
+    run = subprocess.run(
+        [sys.executable, "-c", QUANTIZED_VIEW], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode >= 0, f"killed by signal {-run.returncode}: {run.stderr[-500:]}"
