@@ -76,7 +76,7 @@ class Recorder:
                 self.failed[bug.name] = self.failed.get(bug.name, 0) + 1
                 return
             raise type(e)(
-                f"{text}\n\nThis is known upstream bug {bug.name}: {bug.summary} ({bug.issue})"
+                f"{text}\n\nThis is {bug.kind} {bug.name}: {bug.summary} ({bug.issue})"
             ) from e.__cause__
         else:
             for b in bugs:
@@ -87,8 +87,7 @@ class Recorder:
         hit = [b for b in KNOWN_BUGS if self.failed.get(b.name)]
         if hit:
             return "xfail", "; ".join(
-                f"known upstream bug {b.name} ({b.issue}) on {self.failed[b.name]} input(s): "
-                f"{b.summary}"
+                f"{b.kind} {b.name} ({b.issue}) on {self.failed[b.name]} input(s): {b.summary}"
                 for b in hit
             )
         fixed = [b for b in KNOWN_BUGS if b.exact and self.passed.get(b.name)]

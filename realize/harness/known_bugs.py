@@ -66,6 +66,13 @@ class KnownBug:
     summary: str
     # True when every input the predicate matches fails: then a pass is a strict XPASS.
     exact: bool = False
+    # True for a limitation torch documents (its own error says so), not a bug
+    limitation: bool = False
+
+    @property
+    def kind(self) -> str:
+        """How reports name it: ``known upstream bug`` or ``documented limitation``."""
+        return "documented limitation" if self.limitation else "known upstream bug"
 
     def in_range(self) -> bool:
         return _torch_in(self.affected)
@@ -104,16 +111,29 @@ def _not_float_zero(x: Tensor) -> bool:
 #: dtype name -> the torch versions whose Inductor C++ backend cannot copy it
 #: (float8_e8m0fnu compiles from torch 2.14; seen failing on 2.13, compiling on 2.14.1)
 INDUCTOR_CANNOT_COPY: dict[str, str] = {
+    "bits8": ">=2.4",
+    "bits1x8": ">=2.4",
+    "bits2x4": ">=2.4",
+    "bits4x2": ">=2.4",
     "bits16": ">=2.4",
     "float8_e8m0fnu": ">=2.4,<2.14",
     "float4_e2m1fn_x2": ">=2.4",
 }
 
 
-def inductor_cannot_copy(dtype: torch.dtype) -> bool:
-    """Whether this torch's Inductor C++ backend fails to compile a copy of ``dtype``."""
-    affected = INDUCTOR_CANNOT_COPY.get(str(dtype).removeprefix("torch."))
-    return affected is not None and _torch_in(affected)
+#: of those, the ones that fail in code generation, which a tensor without elements never
+#: reaches: Inductor copies an empty float8_e8m0fnu (the bits dtypes fail in lowering)
+_CODEGEN_ONLY = frozenset({"float8_e8m0fnu", "float4_e2m1fn_x2"})
+
+
+def inductor_cannot_copy(dtype: torch.dtype, numel: int = 1) -> bool:
+    """Whether this torch's Inductor C++ backend fails to compile a copy of ``numel``
+    elements of ``dtype``."""
+    name = str(dtype).removeprefix("torch.")
+    affected = INDUCTOR_CANNOT_COPY.get(name)
+    if affected is None or not _torch_in(affected):
+        return False
+    return numel > 0 or name not in _CODEGEN_ONLY
 
 
 KNOWN_BUGS: tuple[KnownBug, ...] = (
@@ -139,7 +159,7 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         affected=">=2.4",
         applies=lambda c: (
             c.backend == "inductor"
-            and inductor_cannot_copy(c.x.dtype)
+            and inductor_cannot_copy(c.x.dtype, c.x.numel())
             # C++ codegen only: compiles on meta (test_meta_matches_cpu calls the target
             # on cpu too), and on CUDA Triton copied them (torch 2.11, H200)
             and (c.x.device.type == "cpu" or c.prop == "meta_matches_cpu")
@@ -148,8 +168,9 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
             and not (c.prop == "identity_backward" and _layout(c.x))
         ),
         message=r"call=raised (InductorError|BackendCompilerFailed)",
-        summary="Inductor's C++ backend cannot compile a copy of bits16, float4_e2m1fn_x2 "
-        "(and float8_e8m0fnu before torch 2.14)",
+        summary="Inductor's C++ backend cannot compile a copy of the bits dtypes (bits8, "
+        "bits1x8, bits2x4, bits4x2, bits16), float4_e2m1fn_x2 (and float8_e8m0fnu before "
+        "torch 2.14)",
         exact=True,
     ),
     KnownBug(
@@ -179,6 +200,24 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         "eager clone keeps the input's",
     ),
     KnownBug(
+        name="meta-empty-like-size-one-strides",
+        issue="https://github.com/pytorch/pytorch/issues/197815 (its root cause, "
+        "torch._refs.empty_like, is meta's empty_like; fix proposed in #197831)",
+        affected=">=2.4",
+        # Only a target built on empty_like (as torch.empty_like(x).copy_(x)) meets it;
+        # clone's own meta kernel keeps the strides, so this is not exact.
+        applies=lambda c: (
+            (
+                (c.x.device.type == "meta" and c.prop == "clone_semantics")
+                or c.prop == "meta_matches_cpu"
+            )
+            and _odd_degenerate_strides(c.x)
+        ),
+        message=r"clone semantics: stride=|meta stride=",
+        summary="torch.empty_like on meta gives a size-0 or size-1 dimension the contiguous "
+        "stride (torch._refs.empty_like); on cpu and cuda it keeps the input's",
+    ),
+    KnownBug(
         name="aot-autograd-no-double-backward",
         issue="documented limitation: torch.compile with aot_autograd does not currently "
         "support double backward",
@@ -191,6 +230,25 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         message=r"does not currently support double backward",
         summary="a compiled graph's backward cannot be differentiated again (double backward)",
         exact=True,
+        limitation=True,
+    ),
+    KnownBug(
+        name="aot-autograd-restrided-tangent-create-graph",
+        issue="no upstream issue found; a report to file is in docs/findings.md"
+        "#aot-autograd-restrided-tangent-create-graph",
+        affected=">=2.4",
+        # Same inputs as the double-backward entry: both need create_graph=True. This one
+        # fires first, in the first backward, when the tangent's strides differ from the
+        # output's traced strides; which one fires depends on the strides: not exact.
+        applies=lambda c: (
+            c.backend in ("aot_eager", "inductor")
+            and c.prop in ("identity_backward", "gradcheck")
+            and not _layout(c.x)
+        ),
+        message=r"a leaf Variable that requires grad is being used in an in-place operation",
+        summary="a compiled graph's backward with create_graph=True fails when the tangent's "
+        "strides differ from the output's: AOTAutograd restrides it by copy_ into a leaf "
+        "that requires grad",
     ),
     KnownBug(
         name="dynamo-make-dual-symbolic-storage-offset",

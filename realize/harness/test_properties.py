@@ -24,6 +24,11 @@ from realize.harness._inputs import LAYOUT_FAMILIES
 from realize.testing import TRANSFORMS, CompiledTarget, TargetRaised, compiled
 from realize.testing._transforms import BATCHED
 
+# torch.func warns from torch's own internals on first use (torch 2.13): not the target's
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:`torch.jit.script` is deprecated:DeprecationWarning"
+)
+
 # Each fraction is of the profile's max_examples: 200 under realize-ci.
 _EXAMPLES = settings().max_examples
 

@@ -10,7 +10,13 @@ eager fallback computes ``False``. Every call checks it and raises
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import atexit
+import contextlib
+import functools
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -33,6 +39,26 @@ def _proving(fn: Callable[..., Any]) -> Callable[..., tuple[Any, bool]]:
         return fn(*args), torch.compiler.is_compiling()
 
     return run
+
+
+@functools.cache
+def _scratch_dir() -> str:
+    path = tempfile.mkdtemp(prefix="realize-compile-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+@contextlib.contextmanager
+def _scratch_cwd() -> Iterator[None]:
+    """Run in a scratch working directory: when Inductor's min-cut partitioner fails (as it
+    does on meta tensors that require grad, torch < 2.14), it writes
+    ``min_cut_failed_graph_N.txt`` into the working directory, the user's project."""
+    before = os.getcwd()
+    os.chdir(_scratch_dir())
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 class CompiledTarget:
@@ -74,8 +100,10 @@ class CompiledTarget:
             _proving(fn), backend=self.backend, dynamic=self.dynamic, fullgraph=True
         )
 
+        scratch = _scratch_cwd if self.backend == "inductor" else contextlib.nullcontext
+
         def call(*args: Any) -> Any:
-            with lifted_recompile_limit():
+            with lifted_recompile_limit(), scratch():
                 try:
                     out, was_compiled = compiled(*args)
                 except Exception as e:

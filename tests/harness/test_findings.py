@@ -146,3 +146,74 @@ def test_viewing_a_quantized_tensor_as_another_dtype_does_not_crash() -> None:
         [sys.executable, "-c", QUANTIZED_VIEW], capture_output=True, text=True, timeout=300
     )
     assert run.returncode >= 0, f"killed by signal {-run.returncode}: {run.stderr[-500:]}"
+
+
+@pytest.mark.xfail(
+    known_bugs.entry("aot-autograd-restrided-tangent-create-graph").in_range(),
+    strict=True,
+    raises=RuntimeError,
+    reason=f"AOTAutograd restrides a tangent by copy_ into a leaf that requires grad ({TORCH})",
+)
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+def test_compiled_backward_with_create_graph_takes_a_tangent_of_any_strides(backend: str) -> None:
+    torch._dynamo.reset()
+    f = torch.compile(torch.clone, backend=backend, fullgraph=True)
+    x = torch.zeros(3, 2).t().requires_grad_()  # strides (1, 2); f(x) keeps them
+    g = torch.arange(6.0).reshape(2, 3).requires_grad_()  # strides (3, 1)
+    (gx,) = torch.autograd.grad(f(x), x, g, create_graph=True)
+    torch.testing.assert_close(gx, g, rtol=0, atol=0)
+
+
+def test_a_tangent_of_the_outputs_strides_works_with_create_graph() -> None:
+    # The control: the failure above is about the tangent's strides, nothing else.
+    torch._dynamo.reset()
+    f = torch.compile(torch.clone, backend="aot_eager", fullgraph=True)
+    x = torch.zeros(3, 2).t().requires_grad_()
+    g = torch.arange(6.0).reshape(3, 2).t().requires_grad_()
+    (gx,) = torch.autograd.grad(f(x), x, g, create_graph=True)
+    torch.testing.assert_close(gx, g, rtol=0, atol=0)
+
+
+@pytest.mark.xfail(
+    known_bugs.entry("aot-autograd-no-double-backward").in_range(),
+    strict=True,
+    raises=RuntimeError,
+    reason=f"documented: aot_autograd does not support double backward ({TORCH})",
+)
+def test_compiled_clone_supports_double_backward() -> None:
+    torch._dynamo.reset()
+    f = torch.compile(torch.clone, backend="aot_eager", fullgraph=True)
+    x = torch.ones(2, requires_grad=True)
+    w = torch.ones(2, requires_grad=True)
+    (gx,) = torch.autograd.grad(f(x), x, w, create_graph=True)
+    (gw,) = torch.autograd.grad(gx, w, torch.full((2,), 3.0))
+    torch.testing.assert_close(gw, torch.full((2,), 3.0), rtol=0, atol=0)
+
+
+@pytest.mark.xfail(
+    known_bugs.entry("meta-empty-like-size-one-strides").in_range(),
+    strict=True,
+    reason=f"meta's empty_like (torch._refs) normalises size-1 strides ({TORCH})",
+)
+def test_empty_like_on_meta_keeps_the_strides_cpu_keeps() -> None:
+    def like(device: str) -> tuple[int, ...]:
+        x = torch.empty(8, device=device).as_strided((2, 1, 3), (3, 99, 1))
+        return torch.empty_like(x).stride()
+
+    assert like("meta") == like("cpu") == (3, 99, 1)
+
+
+@pytest.mark.parametrize("name", sorted(known_bugs.INDUCTOR_CANNOT_COPY))
+def test_the_exotic_dtype_entry_knows_which_empty_tensors_fail(name: str) -> None:
+    # The entry is exact, so it must know that an empty float8_e8m0fnu or float4_e2m1fn_x2
+    # compiles (their failure is in code generation) while an empty bits tensor does not.
+    if not hasattr(torch, name):
+        pytest.skip(f"torch {TORCH} has no {name}")
+    dtype = getattr(torch, name)
+    x = torch.empty(0, dtype=torch.int16 if dtype.itemsize == 2 else torch.uint8).view(dtype)
+    try:
+        _fresh_compile(torch.clone)(x)
+        failed = False
+    except torch._dynamo.exc.BackendCompilerFailed:
+        failed = True
+    assert failed == known_bugs.inductor_cannot_copy(dtype, numel=0)
