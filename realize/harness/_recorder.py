@@ -80,7 +80,8 @@ class Recorder:
             ) from e.__cause__
         else:
             for b in bugs:
-                self.passed[b.name] = self.passed.get(b.name, 0) + 1
+                if b.exact_for(context.target):
+                    self.passed[b.name] = self.passed.get(b.name, 0) + 1
 
     def verdict(self) -> tuple[str, str] | None:
         """``("xfail", reason)``, ``("xpass", reason)`` or None."""

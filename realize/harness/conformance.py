@@ -186,7 +186,7 @@ def _markdown(
     results: dict[tuple[str, str], dict[tuple[str, str], Cell]],
     seconds: dict[tuple[str, str], float],
     profiles: dict[tuple[str, str], str],
-    command: str,
+    commands: Sequence[str],
 ) -> str:
     import torch
 
@@ -201,7 +201,8 @@ def _markdown(
     lines = [
         "# Conformance of clone-like targets to clone, eager and compiled",
         "",
-        f"Generated {datetime.date.today().isoformat()} by `{command}` on "
+        f"Generated {datetime.date.today().isoformat()} by "
+        f"{' then '.join(f'`{c}`' for c in commands)} on "
         f"{platform.machine()} ({os.cpu_count()} CPUs, {gpu}), Python "
         f"{platform.python_version()}, torch {torch.__version__}, realize "
         f"{realize.__version__}; {sum(seconds.values()) / 60:.1f} minutes in all.",
@@ -299,6 +300,7 @@ def _save(
     results: dict,
     seconds: dict[tuple[str, str], float],
     profiles: dict[tuple[str, str], str],
+    commands: dict[tuple[str, str], str],
 ) -> None:
     runs = [
         {
@@ -306,6 +308,7 @@ def _save(
             "mode": mode,
             "seconds": seconds[target, mode],
             "profile": profiles[target, mode],
+            "command": commands[target, mode],
             "cells": [
                 {
                     "property": p,
@@ -321,18 +324,20 @@ def _save(
     path.write_text(json.dumps(runs, indent=1))
 
 
-def _load(path: Path) -> tuple[dict, dict[tuple[str, str], float], dict[tuple[str, str], str]]:
+def _load(path: Path) -> tuple[dict, dict, dict, dict]:
     results: dict = {}
     seconds: dict[tuple[str, str], float] = {}
     profiles: dict[tuple[str, str], str] = {}
+    commands: dict[tuple[str, str], str] = {}
     for run in json.loads(path.read_text()):
         key = run["target"], run["mode"]
         seconds[key], profiles[key] = run["seconds"], run["profile"]
+        commands[key] = run.get("command", "")
         results[key] = {
             (c["property"], c["device"]): Cell(c["status"], {(s, n) for s, n in c["notes"]})
             for c in run["cells"]
         }
-    return results, seconds, profiles
+    return results, seconds, profiles, commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -357,7 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     profile = args.profile or ("realize-ci" if _realize_hooks.ci_flag() else "realize-dev")
     extra = [f"--hypothesis-profile={profile}"]
     store = args.out.with_suffix(".json")
-    results, seconds, profiles = _load(store) if args.resume and store.exists() else ({}, {}, {})
+    results, seconds, profiles, commands = (
+        _load(store) if args.resume and store.exists() else ({}, {}, {}, {})
+    )
     shown = " ".join(["python -m realize.harness.conformance", *(argv or sys.argv[1:])])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for target in args.targets:
@@ -366,12 +373,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             cells, took = run_one(target, mode, args.device, args.workers, extra)
             results[target, mode], seconds[target, mode] = cells, took
-            profiles[target, mode] = profile
+            profiles[target, mode], commands[target, mode] = profile, shown
             worst = max((c.status for c in cells.values()), key=_RANK.__getitem__, default="n/a")
             print(f"{target:45s} {mode:20s} {worst:10s} {took:6.0f} s", flush=True)
             # after every run: an interrupted matrix keeps what it has (see --resume)
-            _save(store, results, seconds, profiles)
-            args.out.write_text(_markdown(results, seconds, profiles, shown))
+            _save(store, results, seconds, profiles, commands)
+            made_by = list(dict.fromkeys(c for c in commands.values() if c))
+            args.out.write_text(_markdown(results, seconds, profiles, made_by))
     print(f"wrote {args.out} and {store}")
     return 0
 

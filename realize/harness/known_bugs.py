@@ -69,6 +69,15 @@ class KnownBug:
     # True for a limitation torch documents (its own error says so), not a bug
     limitation: bool = False
 
+    def exact_for(self, target: object) -> bool:
+        """Whether a passing match on ``target`` proves the bug fixed (a strict XPASS).
+
+        Exactness was established on clone's own code paths: ``torch.clone``,
+        ``Tensor.clone`` and realize's operators. Another target (``empty_like(x).copy_(x)``
+        lowers to other Inductor code) may simply not meet the bug: there a passing match
+        proves nothing, and the entry only sets failures aside."""
+        return self.exact and _clone_lowered(target)
+
     @property
     def kind(self) -> str:
         """How reports name it: ``known upstream bug`` or ``documented limitation``."""
@@ -81,6 +90,15 @@ class KnownBug:
 @functools.cache
 def _torch_in(affected: str) -> bool:
     return TORCH in SpecifierSet(affected)
+
+
+def _clone_lowered(target: object) -> bool:
+    """torch.clone, Tensor.clone, or one of realize's operators or their functions."""
+    if target is torch.clone or target is torch.Tensor.clone:
+        return True
+    if isinstance(target, (torch._ops.OpOverload, torch._ops.OpOverloadPacket)):
+        return target.namespace == "realize"
+    return getattr(target, "__module__", None) == "realize._functions"
 
 
 def _custom_op(target: object) -> bool:
@@ -193,9 +211,14 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         issue="https://github.com/pytorch/pytorch/issues/197815 (the same for *_like ops)",
         affected=">=2.4",
         applies=lambda c: (
-            c.backend == "inductor" and c.prop == "clone_semantics" and _odd_degenerate_strides(c.x)
+            c.backend == "inductor"
+            and (
+                (c.prop == "clone_semantics" and _odd_degenerate_strides(c.x))
+                # under vmap the output's size-1 dimensions are the batched input's
+                or (c.prop in ("vmap", "vmap_grad") and any(n <= 1 for n in c.x.shape))
+            )
         ),
-        message=r"clone semantics: stride=",
+        message=r"clone semantics: stride=|vmap output\.stride=",
         summary="Inductor's clone gives a size-0 or size-1 dimension the contiguous stride; "
         "eager clone keeps the input's",
     ),

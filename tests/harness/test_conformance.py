@@ -102,7 +102,7 @@ def test_the_matrix_page_names_every_outcome(tmp_path: Path) -> None:
     report.write_text(REPORT)
     results = {("torch:clone", "eager"): cells_of(report)}
     page = conformance._markdown(
-        results, {("torch:clone", "eager"): 12.0}, {("torch:clone", "eager"): "p"}, "python -m x"
+        results, {("torch:clone", "eager"): 12.0}, {("torch:clone", "eager"): "p"}, ["python -m x"]
     )
     assert "| independence | FINDING |" in page
     assert "[dynamo-make-dual-symbolic-storage-offset](findings.md#dynamo-make-dual" in page
@@ -143,3 +143,5 @@ def test_an_interrupted_matrix_resumes_where_it_stopped(
     page = out.read_text()
     assert "| gradcheck |  | known bug |" in page
     assert "1 (p)" in page and out.with_suffix(".json").exists()
+    # the page names the commands that made its runs, in order
+    assert "--modes uncompiled --profile p` then `python -m realize.harness.conformance" in page
