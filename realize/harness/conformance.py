@@ -230,7 +230,10 @@ def _markdown(
     ]
     for target in targets:
         for device in devices:
-            cells = [_summary(rows.get((target, m, device), {})) for m in modes]
+            cells = [
+                _summary(rows[target, m, device]) if (target, m, device) in rows else ""
+                for m in modes
+            ]
             lines.append(f"| `{target}` | {device} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -367,6 +370,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     shown = " ".join(["python -m realize.harness.conformance", *(argv or sys.argv[1:])])
     args.out.parent.mkdir(parents=True, exist_ok=True)
+
+    def write() -> None:
+        made_by = list(dict.fromkeys(c for c in commands.values() if c))
+        args.out.write_text(_markdown(results, seconds, profiles, made_by))
+
     for target in args.targets:
         for mode in args.modes:
             if (target, mode) in results:
@@ -378,8 +386,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{target:45s} {mode:20s} {worst:10s} {took:6.0f} s", flush=True)
             # after every run: an interrupted matrix keeps what it has (see --resume)
             _save(store, results, seconds, profiles, commands)
-            made_by = list(dict.fromkeys(c for c in commands.values() if c))
-            args.out.write_text(_markdown(results, seconds, profiles, made_by))
+            write()
+    if results:  # also when --resume found nothing left to run: the page anew
+        write()
     print(f"wrote {args.out} and {store}")
     return 0
 
