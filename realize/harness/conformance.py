@@ -126,9 +126,17 @@ def cells_of(report: Path) -> dict[tuple[str, str], Cell]:
 
 
 def run_one(
-    target: str, mode: str, devices: Sequence[str], workers: int, extra: Sequence[str] = ()
+    target: str,
+    mode: str,
+    devices: Sequence[str],
+    workers: int,
+    extra: Sequence[str] = (),
+    keep: Path | None = None,
 ) -> tuple[dict[tuple[str, str], Cell], float]:
-    """Run the installed suite on ``target`` in ``mode``: cells by (property, device), seconds."""
+    """Run the installed suite on ``target`` in ``mode``: cells by (property, device), seconds.
+
+    ``keep``: a directory where the run's junit XML and pytest output are kept (the
+    cells cut a failure to 300 characters; triage needs the whole text)."""
     with tempfile.TemporaryDirectory(prefix="realize-conformance-") as tmp:
         report = Path(tmp) / "report.xml"
         # No path: the plugin runs the installed suite (properties and corpus).
@@ -149,6 +157,12 @@ def run_one(
             command, cwd=tmp, env=env, capture_output=True, text=True, check=False
         )
         seconds = time.perf_counter() - start
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            stem = re.sub(r"[^\w.+-]+", "_", f"{target}-{mode}")
+            (keep / f"{stem}.log").write_text(done.stdout + done.stderr)
+            if report.exists():
+                (keep / f"{stem}.xml").write_bytes(report.read_bytes())
         if not report.exists():
             cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
             tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
@@ -354,6 +368,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--profile", default=None, help="Hypothesis profile (default: the harness's own choice)"
     )
     parser.add_argument(
+        "--reports",
+        type=Path,
+        default=None,
+        help="keep each run's junit XML and pytest output in this directory",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="keep the runs already in OUT's .json and do only the missing ones",
@@ -379,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for mode in args.modes:
             if (target, mode) in results:
                 continue
-            cells, took = run_one(target, mode, args.device, args.workers, extra)
+            cells, took = run_one(target, mode, args.device, args.workers, extra, args.reports)
             results[target, mode], seconds[target, mode] = cells, took
             profiles[target, mode], commands[target, mode] = profile, shown
             worst = max((c.status for c in cells.values()), key=_RANK.__getitem__, default="n/a")

@@ -89,12 +89,17 @@ _FEW = ["-k", "test_properties and (clone_semantics or independence) and not lay
     [("torch:clone", "pass"), ("tests.harness.broken:returns_input", "FINDING")],
 )
 def test_a_run_of_the_installed_suite_finds_a_broken_target_and_passes_clone(
-    target: str, expected: str
+    target: str, expected: str, tmp_path: Path
 ) -> None:
-    cells, seconds = run_one(target, "uncompiled", ["cpu"], 0, _FEW)
+    cells, seconds = run_one(target, "uncompiled", ["cpu"], 0, _FEW, keep=tmp_path)
     assert seconds > 0
     assert {c.status for c in cells.values()} == {expected}, dict(cells)
     assert {p for p, _ in cells} == {"clone semantics", "independence"}
+    # --reports keeps the whole pytest output and report, named by target and mode
+    stem = target.replace(":", "_") + "-uncompiled"
+    assert sorted(f.name for f in tmp_path.iterdir()) == [f"{stem}.log", f"{stem}.xml"]
+    log = (tmp_path / f"{stem}.log").read_text()
+    assert ("failed" in log) == (expected == "FINDING"), log[-2000:]
 
 
 def test_the_matrix_page_names_every_outcome(tmp_path: Path) -> None:
