@@ -59,6 +59,33 @@ def test_inductor_clone_of_exotic_dtypes_compiles(name: str) -> None:
     assert got.dtype == dtype
 
 
+_CUDA = torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not _CUDA, reason="needs a CUDA device")
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                known_bugs.inductor_cuda_cannot_copy(getattr(torch, name)),
+                strict=True,
+                reason=f"Inductor cannot compile clone of the dtype on CUDA ({TORCH})",
+            ),
+        )
+        for name in known_bugs.INDUCTOR_CUDA_CANNOT_COPY
+        if hasattr(torch, name)
+    ],
+)
+def test_inductor_clone_of_exotic_dtypes_compiles_on_cuda(name: str) -> None:
+    dtype = getattr(torch, name)
+    x = torch.zeros(4, dtype=torch.uint8, device="cuda")
+    x = x.view(torch.int16 if dtype.itemsize == 2 else torch.uint8).view(dtype)
+    got = _fresh_compile(torch.clone)(x)
+    assert torch.equal(got.view(torch.uint8), x.view(torch.uint8))
+
+
 @pytest.mark.xfail(
     known_bugs.entry("inductor-meta-requires-grad").in_range(),
     strict=True,

@@ -229,3 +229,33 @@ def test_compiled_target_proves_each_call_ran_compiled() -> None:
     with torch.compiler.set_stance("force_eager"), pytest.raises(rt.TargetRaised) as info:
         rt.assert_clone_semantics(target, torch.zeros(3))
     assert "NotCompiled" in str(info.value) and "ran this call eagerly" in str(info.value)
+
+
+def test_forward_mode_at_shared_memory_is_compared_only_where_it_has_one_answer() -> None:
+    """make_dual stores the tangent in x's layout; where elements of x share an address,
+    which write lands is a race on a GPU (an H100 gave two answers for
+    jacfwd(torch.clone)) or on a CPU copy split across threads. There x is checked as a
+    contiguous copy; a one-loop CPU copy is deterministic and stays compared as drawn."""
+    from realize.testing._transforms import _tangent_is_ambiguous
+
+    small = torch.arange(6.0).as_strided((4, 3), (1, 1))  # 12 elements at 6 addresses
+    large = torch.arange(202.0).as_strided((200, 3), (1, 1))  # jacfwd copies 600 x 600
+    assert not _tangent_is_ambiguous("jacfwd", small)
+    assert _tangent_is_ambiguous("jacfwd", large) and not _tangent_is_ambiguous("jvp", large)
+    assert not _tangent_is_ambiguous("jvp", torch.arange(6.0).view(2, 3))  # nothing shared
+    assert not _tangent_is_ambiguous("vjp", large)  # reverse mode stores nothing in x's layout
+    rt.assert_transform(torch.clone, "jacfwd", large)  # adapted, and clone passes
+    # an overlapping x is still checked: a target that drops the tangent is caught there
+    with pytest.raises(AssertionError, match="tangent"):
+        rt.assert_transform(broken.zero_forward_tangent, "forward_ad", large, large + 1)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_forward_mode_at_shared_memory_never_accuses_clone_on_cuda() -> None:
+    from realize.testing._transforms import _tangent_is_ambiguous
+
+    x = torch.zeros(7, device="cuda").as_strided((2, 5), (2, 1))  # the H100's false alarm
+    assert _tangent_is_ambiguous("jacfwd", x)
+    for _ in range(20):
+        rt.assert_transform(torch.clone, "jacfwd", x)
+        rt.assert_transform(torch.clone, "jvp", x, torch.arange(10.0, device="cuda").view(2, 5))
