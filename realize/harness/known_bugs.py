@@ -157,10 +157,14 @@ INDUCTOR_CUDA_CANNOT_COPY: dict[str, str] = {
 }
 
 
-def inductor_cuda_cannot_copy(dtype: torch.dtype) -> bool:
-    """Whether this torch's Inductor fails to compile a copy of ``dtype`` on CUDA."""
+def inductor_cuda_cannot_copy(dtype: torch.dtype, numel: int = 1) -> bool:
+    """Whether this torch's Inductor fails to compile a copy of ``numel`` elements of
+    ``dtype`` on CUDA. The fnuz float8s fail in Triton, which an empty tensor never
+    reaches (measured); the bits dtypes fail before, empty or not."""
     affected = INDUCTOR_CUDA_CANNOT_COPY.get(str(dtype).removeprefix("torch."))
-    return affected is not None and _torch_in(affected)
+    if affected is None or not _torch_in(affected):
+        return False
+    return numel > 0 or not dtype.is_floating_point
 
 
 #: of those, the ones that fail in code generation, which a tensor without elements never
@@ -224,7 +228,7 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         applies=lambda c: (
             c.backend == "inductor"
             and c.x.device.type == "cuda"
-            and inductor_cuda_cannot_copy(c.x.dtype)
+            and inductor_cuda_cannot_copy(c.x.dtype, c.x.numel())
             and not (c.prop == "identity_backward" and _layout(c.x))
         ),
         message=r"call=raised (InductorError|BackendCompilerFailed)",

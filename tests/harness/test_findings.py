@@ -244,3 +244,21 @@ def test_the_exotic_dtype_entry_knows_which_empty_tensors_fail(name: str) -> Non
     except torch._dynamo.exc.BackendCompilerFailed:
         failed = True
     assert failed == known_bugs.inductor_cannot_copy(dtype, numel=0)
+
+
+@pytest.mark.skipif(not _CUDA, reason="needs a CUDA device")
+@pytest.mark.parametrize("name", sorted(known_bugs.INDUCTOR_CUDA_CANNOT_COPY))
+def test_the_cuda_exotic_dtype_entry_knows_which_empty_tensors_fail(name: str) -> None:
+    # On the H100 (torch 2.11) an empty fnuz float8 compiled (no Triton kernel) and an
+    # empty bits tensor did not: the predicate must say the same wherever CUDA runs.
+    if not hasattr(torch, name):
+        pytest.skip(f"torch {TORCH} has no {name}")
+    dtype = getattr(torch, name)
+    raw = torch.int16 if dtype.itemsize == 2 else torch.uint8
+    x = torch.empty(0, dtype=raw, device="cuda").view(dtype)
+    try:
+        _fresh_compile(torch.clone)(x)
+        failed = False
+    except torch._dynamo.exc.BackendCompilerFailed:
+        failed = True
+    assert failed == known_bugs.inductor_cuda_cannot_copy(dtype, numel=0)
