@@ -134,52 +134,52 @@ def _not_float_zero(x: Tensor) -> bool:
     return x.numel() > 0 and x.device.type != "meta"
 
 
+#: The bits dtypes: Inductor fails to lower a copy of them on every device, empty or not.
+_BITS = ("bits8", "bits1x8", "bits2x4", "bits4x2", "bits16")
+
 #: dtype name -> the torch versions whose Inductor C++ backend cannot copy it
 #: (float8_e8m0fnu compiles from torch 2.14; seen failing on 2.13, compiling on 2.14.1)
 INDUCTOR_CANNOT_COPY: dict[str, str] = {
-    "bits8": ">=2.4",
-    "bits1x8": ">=2.4",
-    "bits2x4": ">=2.4",
-    "bits4x2": ">=2.4",
-    "bits16": ">=2.4",
+    **dict.fromkeys(_BITS, ">=2.4"),
     "float8_e8m0fnu": ">=2.4,<2.14",
     "float4_e2m1fn_x2": ">=2.4",
 }
-
+#: of those, the ones that fail in code generation, which a tensor without elements never
+#: reaches: Inductor copies an empty float8_e8m0fnu (the bits dtypes fail in lowering)
+_CODEGEN_ONLY = frozenset({"float8_e8m0fnu", "float4_e2m1fn_x2"})
 
 #: dtype name -> the torch versions whose Inductor cannot copy it on CUDA (measured with
 #: torch 2.11 on an H100): the bits dtypes, and the fnuz float8s, which Triton has only
 #: for AMD GPUs. float8_e8m0fnu and float4_e2m1fn_x2 copy fine there.
 INDUCTOR_CUDA_CANNOT_COPY: dict[str, str] = {
-    **{name: ">=2.4" for name in ("bits8", "bits1x8", "bits2x4", "bits4x2", "bits16")},
+    **dict.fromkeys(_BITS, ">=2.4"),
     "float8_e4m3fnuz": ">=2.4",
     "float8_e5m2fnuz": ">=2.4",
 }
+#: of those, the ones that fail in Triton, which an empty tensor never reaches (measured)
+_TRITON_ONLY = frozenset({"float8_e4m3fnuz", "float8_e5m2fnuz"})
 
 
-def inductor_cuda_cannot_copy(dtype: torch.dtype, numel: int = 1) -> bool:
-    """Whether this torch's Inductor fails to compile a copy of ``numel`` elements of
-    ``dtype`` on CUDA. The fnuz float8s fail in Triton, which an empty tensor never
-    reaches (measured); the bits dtypes fail before, empty or not."""
-    affected = INDUCTOR_CUDA_CANNOT_COPY.get(str(dtype).removeprefix("torch."))
+def _cannot_copy(
+    table: dict[str, str], codegen_only: frozenset[str], dtype: torch.dtype, numel: int
+) -> bool:
+    name = str(dtype).removeprefix("torch.")
+    affected = table.get(name)
     if affected is None or not _torch_in(affected):
         return False
-    return numel > 0 or not dtype.is_floating_point
-
-
-#: of those, the ones that fail in code generation, which a tensor without elements never
-#: reaches: Inductor copies an empty float8_e8m0fnu (the bits dtypes fail in lowering)
-_CODEGEN_ONLY = frozenset({"float8_e8m0fnu", "float4_e2m1fn_x2"})
+    return numel > 0 or name not in codegen_only
 
 
 def inductor_cannot_copy(dtype: torch.dtype, numel: int = 1) -> bool:
     """Whether this torch's Inductor C++ backend fails to compile a copy of ``numel``
     elements of ``dtype``."""
-    name = str(dtype).removeprefix("torch.")
-    affected = INDUCTOR_CANNOT_COPY.get(name)
-    if affected is None or not _torch_in(affected):
-        return False
-    return numel > 0 or name not in _CODEGEN_ONLY
+    return _cannot_copy(INDUCTOR_CANNOT_COPY, _CODEGEN_ONLY, dtype, numel)
+
+
+def inductor_cuda_cannot_copy(dtype: torch.dtype, numel: int = 1) -> bool:
+    """Whether this torch's Inductor fails to compile a copy of ``numel`` elements of
+    ``dtype`` on CUDA."""
+    return _cannot_copy(INDUCTOR_CUDA_CANNOT_COPY, _TRITON_ONLY, dtype, numel)
 
 
 KNOWN_BUGS: tuple[KnownBug, ...] = (
@@ -234,8 +234,7 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         message=r"call=raised (InductorError|BackendCompilerFailed)",
         summary="Inductor on CUDA cannot compile a copy of the bits dtypes (bits8, bits1x8, "
         "bits2x4, bits4x2, bits16) nor of float8_e4m3fnuz and float8_e5m2fnuz",
-        # measured on one GPU and torch version, and which empty tensors compile is not
-        # known there: a passing match proves nothing yet
+        # measured on one GPU and one torch version: a passing match proves nothing yet
         exact=False,
     ),
     KnownBug(
