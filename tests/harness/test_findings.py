@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 import torch
@@ -43,53 +44,49 @@ def test_inductor_clone_keeps_the_negative_bit() -> None:
     torch.testing.assert_close(got, torch.tensor([-2.0, 4.0]), rtol=0, atol=0)
 
 
+_CUDA = torch.cuda.is_available()
+_NO_CUDA = pytest.mark.skipif(not _CUDA, reason="needs a CUDA device")
+#: device -> the exotic-dtype entry's table and predicate (Inductor's C++ backend; CUDA)
+_EXOTIC = {
+    "cpu": (known_bugs.INDUCTOR_CANNOT_COPY, known_bugs.inductor_cannot_copy),
+    "cuda": (known_bugs.INDUCTOR_CUDA_CANNOT_COPY, known_bugs.inductor_cuda_cannot_copy),
+}
+
+
+def _exotic(device: str, name: str, *marks: pytest.MarkDecorator) -> Any:
+    if device == "cuda":
+        marks = (*marks, _NO_CUDA)
+    return pytest.param(device, name, marks=marks, id=f"{device}-{name}")
+
+
+def _raw(dtype: torch.dtype, numel: int, device: str) -> torch.Tensor:
+    """``numel`` zeros of ``dtype``, built from raw bytes (these dtypes have no constructors)."""
+    raw = torch.int16 if dtype.itemsize == 2 else torch.uint8
+    return torch.zeros(numel, dtype=raw, device=device).view(dtype)
+
+
 @pytest.mark.parametrize(
-    "name",
+    ("device", "name"),
     [
-        pytest.param(
+        _exotic(
+            device,
             name,
-            marks=pytest.mark.xfail(
-                known_bugs.inductor_cannot_copy(getattr(torch, name)),
+            pytest.mark.xfail(
+                cannot(getattr(torch, name)),
                 strict=True,
-                reason=f"Inductor cannot compile clone of the dtype ({TORCH})",
+                reason=f"Inductor cannot compile clone of the dtype on {device} ({TORCH})",
             ),
         )
-        for name in known_bugs.INDUCTOR_CANNOT_COPY
+        for device, (table, cannot) in _EXOTIC.items()
+        for name in table
         if hasattr(torch, name)
     ],
 )
-def test_inductor_clone_of_exotic_dtypes_compiles(name: str) -> None:
+def test_inductor_clone_of_exotic_dtypes_compiles(device: str, name: str) -> None:
     dtype = getattr(torch, name)
-    x = torch.zeros(4, dtype=torch.uint8).view(torch.int16 if dtype.itemsize == 2 else torch.uint8)
-    x = x.view(dtype)
+    x = _raw(dtype, 4, device)
     got = _fresh_compile(torch.clone)(x)
     assert got.dtype == dtype
-
-
-_CUDA = torch.cuda.is_available()
-
-
-@pytest.mark.skipif(not _CUDA, reason="needs a CUDA device")
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                known_bugs.inductor_cuda_cannot_copy(getattr(torch, name)),
-                strict=True,
-                reason=f"Inductor cannot compile clone of the dtype on CUDA ({TORCH})",
-            ),
-        )
-        for name in known_bugs.INDUCTOR_CUDA_CANNOT_COPY
-        if hasattr(torch, name)
-    ],
-)
-def test_inductor_clone_of_exotic_dtypes_compiles_on_cuda(name: str) -> None:
-    dtype = getattr(torch, name)
-    x = torch.zeros(4, dtype=torch.uint8, device="cuda")
-    x = x.view(torch.int16 if dtype.itemsize == 2 else torch.uint8).view(dtype)
-    got = _fresh_compile(torch.clone)(x)
     assert torch.equal(got.view(torch.uint8), x.view(torch.uint8))
 
 
@@ -237,35 +234,20 @@ def test_empty_like_on_meta_keeps_the_strides_cpu_keeps() -> None:
     assert like("meta") == like("cpu") == (3, 99, 1)
 
 
-@pytest.mark.parametrize("name", sorted(known_bugs.INDUCTOR_CANNOT_COPY))
-def test_the_exotic_dtype_entry_knows_which_empty_tensors_fail(name: str) -> None:
-    # The entry is exact, so it must know that an empty float8_e8m0fnu or float4_e2m1fn_x2
-    # compiles (their failure is in code generation) while an empty bits tensor does not.
+@pytest.mark.parametrize(
+    ("device", "name"), [_exotic(d, n) for d, (table, _) in _EXOTIC.items() for n in sorted(table)]
+)
+def test_the_exotic_dtype_entries_know_which_empty_tensors_fail(device: str, name: str) -> None:
+    # The C++ entry is exact, so it must know that an empty float8_e8m0fnu or
+    # float4_e2m1fn_x2 compiles (their failure is in code generation) while an empty bits
+    # tensor does not. On CUDA (H100, torch 2.11) an empty fnuz float8 compiled (no Triton
+    # kernel) and an empty bits tensor did not: the predicate must say the same.
     if not hasattr(torch, name):
         pytest.skip(f"torch {TORCH} has no {name}")
     dtype = getattr(torch, name)
-    x = torch.empty(0, dtype=torch.int16 if dtype.itemsize == 2 else torch.uint8).view(dtype)
     try:
-        _fresh_compile(torch.clone)(x)
+        _fresh_compile(torch.clone)(_raw(dtype, 0, device))
         failed = False
     except torch._dynamo.exc.BackendCompilerFailed:
         failed = True
-    assert failed == known_bugs.inductor_cannot_copy(dtype, numel=0)
-
-
-@pytest.mark.skipif(not _CUDA, reason="needs a CUDA device")
-@pytest.mark.parametrize("name", sorted(known_bugs.INDUCTOR_CUDA_CANNOT_COPY))
-def test_the_cuda_exotic_dtype_entry_knows_which_empty_tensors_fail(name: str) -> None:
-    # On the H100 (torch 2.11) an empty fnuz float8 compiled (no Triton kernel) and an
-    # empty bits tensor did not: the predicate must say the same wherever CUDA runs.
-    if not hasattr(torch, name):
-        pytest.skip(f"torch {TORCH} has no {name}")
-    dtype = getattr(torch, name)
-    raw = torch.int16 if dtype.itemsize == 2 else torch.uint8
-    x = torch.empty(0, dtype=raw, device="cuda").view(dtype)
-    try:
-        _fresh_compile(torch.clone)(x)
-        failed = False
-    except torch._dynamo.exc.BackendCompilerFailed:
-        failed = True
-    assert failed == known_bugs.inductor_cuda_cannot_copy(dtype, numel=0)
+    assert failed == _EXOTIC[device][1](dtype, numel=0)
