@@ -158,14 +158,16 @@ def check_dtype(dtype: object, name: str = "dtype") -> torch.dtype:
     if isinstance(dtype, str):
         raise InvalidArgument(
             f"{name}={dtype!r} is not the name of a torch dtype; use a torch.dtype or one of "
-            f"{', '.join(repr(_name(d)) for d in _candidates())}"
+            f"{', '.join(repr(_name(d)) for d in supported_dtypes())}"
         )
     check_type(torch.dtype, dtype, name)
     assert isinstance(dtype, torch.dtype)
-    if kind_of(dtype) is None or dtype not in _candidates():
+    # The CPU probe, not the kind: the sub-byte ints and float4_e2m1fn_x2 have a kind
+    # (is_signed, is_floating_point) but no element torch can fill, copy or compare.
+    if kind_of(dtype) is None or dtype not in supported_dtypes():
         raise InvalidArgument(
-            f"{name}={dtype!r} is a bit, quantized or packed dtype, which has no element "
-            f"values to draw. Use one of {', '.join(map(_name, _candidates()))}."
+            f"{name}={dtype!r} is a bit, quantized, sub-byte or packed dtype, which has no "
+            f"element values to draw. Use one of {', '.join(map(_name, supported_dtypes()))}."
         )
     return dtype
 
@@ -215,10 +217,10 @@ class DtypeStrategy(ResolvingStrategy[torch.dtype, tuple[torch.dtype, ...]]):
             raise InvalidArgument(
                 f"Expected an iterable of dtypes but got exclude={exclude!r}"
             ) from None
-        excluded = tuple(
-            check_dtype(d, f"exclude[{i}]") if isinstance(d, str) else d
-            for i, d in enumerate(excluded)
-        )  # "float16" as well as torch.float16
+        excluded = tuple(map(dtype_from_name, excluded))  # "float16" as well as torch.float16
+        for i, d in enumerate(excluded):
+            if isinstance(d, str):
+                check_dtype(d, f"exclude[{i}]")  # not a dtype's name: say so
         for i, d in enumerate(excluded):
             check_type(torch.dtype, d, f"exclude[{i}]")
         requires_grad = bool(requires_grad)

@@ -71,7 +71,7 @@ def check_number(arg: object, name: str) -> float | int:
 
 
 def check_strategy(arg: object, name: str) -> SearchStrategy[Any]:
-    """A Hypothesis strategy, e.g. ``elements=st.floats()``."""
+    """A Hypothesis strategy, e.g. ``elements=st.floats()``, validated."""
     if not isinstance(arg, SearchStrategy):
         hint = ""
         if isinstance(arg, (list, tuple, set, frozenset)) and arg:
@@ -79,6 +79,7 @@ def check_strategy(arg: object, name: str) -> SearchStrategy[Any]:
         raise InvalidArgument(
             f"Expected a SearchStrategy{hint} but got {name}={arg!r} (type={type(arg).__name__})"
         )
+    arg.validate()  # its own bad arguments surface now, as Hypothesis's nested strategies do
     return arg
 
 

@@ -108,7 +108,14 @@ def test_requires_grad_with_an_integer_dtype_is_invalid() -> None:
     ("kwargs", "message"),
     [
         ({"dtype": "float33"}, "dtype='float33' is not the name of a torch dtype"),
-        ({"dtype": torch.qint8}, "dtype=torch.qint8 is a bit, quantized or packed dtype"),
+        ({"dtype": torch.qint8}, "dtype=torch.qint8 is a bit, quantized, sub-byte or packed"),
+        ({"dtype": "int4"}, "dtype=torch.int4 is a bit, quantized, sub-byte or packed"),
+        ({"dtype": "float4_e2m1fn_x2"}, "dtype=torch.float4_e2m1fn_x2 is a bit, quantized"),
+        ({"dtype": dtypes(kinds="nope")}, "kinds contains 'nope'"),
+        ({"shape": shapes(min_dims="1")}, "min_dims='1'"),
+        ({"device": devices(allow_meta="yes")}, "allow_meta='yes'"),
+        ({"elements": st.integers(min_value="a")}, "min_value='a'"),
+        ({"fill": st.floats(min_value="a")}, "min_value='a'"),
         ({"shape": (2, -3)}, "shape=(2, -3) has a negative side shape[1]=-3"),
         ({"device": "tpu:0"}, "device='tpu:0' is not a torch device"),
         ({"device": "cuda:42"}, "device='cuda:42' is not available"),
@@ -118,6 +125,7 @@ def test_requires_grad_with_an_integer_dtype_is_invalid() -> None:
     ],
 )
 def test_invalid_arguments_raise_lazily_naming_the_argument(kwargs: dict, message: str) -> None:
+    """Nested strategies included: their own bad arguments surface at ``.validate()``."""
     strategy = tensors(**kwargs)  # constructing never raises
     with pytest.raises(InvalidArgument, match=re.escape(message)):
         strategy.validate()
