@@ -262,6 +262,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         active.before_test(item)
 
 
+@pytest.hookimpl(wrapper=True, trylast=True)  # inside the logging plugin's wrapper
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """pytest >= 9.1 captures torch's structured trace (``realize/harness/_torch_trace_log.py``):
+    not while the harness's tests run."""
+    if item.config.stash.get(SESSION, None) is None:
+        return (yield)
+    from realize.harness._torch_trace_log import without_pytest_capture
+
+    with without_pytest_capture():
+        return (yield)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

@@ -156,3 +156,37 @@ def test_usage_errors_are_early_and_clear(tmp_path: Path) -> None:
     bad_mode = _pytest(tmp_path, "--realize-known-bugs=sometimes")
     assert bad_mode.returncode == pytest.ExitCode.USAGE_ERROR
     assert "is not auto, xfail, fail or fail=NAME[,NAME]" in bad_mode.stderr
+    typo = _pytest(tmp_path, "--realize-target=torch:clone", "--realize-device=cpu,gpu")
+    assert typo.returncode == pytest.ExitCode.USAGE_ERROR  # not "94 skipped", exit 0
+    assert "--realize-device: 'gpu' is not a torch device" in typo.stderr
+    alone = _pytest(tmp_path, "--realize-target=torch:clone", "--realize-dynamic")
+    assert alone.returncode == pytest.ExitCode.USAGE_ERROR  # not eager mode, silently
+    assert "--realize-dynamic compiles with dynamic=True, so it needs --realize-compile" in (
+        alone.stderr
+    )
+
+
+def test_a_failing_compiled_test_does_not_print_torchs_structured_trace(tmp_path: Path) -> None:
+    """pytest >= 9.1 captures non-propagating loggers, torch's always-DEBUG trace among them:
+    a failure printed thousands of ``DEBUG torch.__trace`` lines. Not in harness runs."""
+    (tmp_path / "test_compiled.py").write_text(
+        textwrap.dedent(
+            """
+            import logging
+            import torch
+
+
+            def test_compiled(realize_target, realize_device):
+                f = torch.compile(torch.sin, backend="aot_eager")
+                f(torch.ones(3, device=realize_device))
+                logging.getLogger("torch.__trace").debug("a trace record")  # as torch's are
+                logging.getLogger("mine").warning("the project's own log")
+                assert False
+            """
+        )
+    )
+    run = _pytest(tmp_path, "test_compiled.py", "--realize-target=torch:clone", "--device=cpu")
+    assert run.returncode == 1, run.stdout
+    captured = run.stdout.split("Captured log call")[-1]
+    assert "WARNING  mine:test_compiled.py" in captured  # the project's logs still show
+    assert "torch.__trace" not in captured
