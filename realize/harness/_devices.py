@@ -20,12 +20,27 @@ class DeviceSelection:
     explicit: bool  # chosen on the command line (or REALIZE_DEVICES), not by default
 
 
-def _expand(requested: Iterable[str], present: list[str]) -> list[str]:
+def _checked(name: str, source: str) -> str:
+    """A torch device string, else ``ValueError`` naming it: a typo (``gpu``) is not an
+    absent device to skip, it would silently test nothing."""
+    import torch
+
+    try:
+        torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ValueError(
+            f"{source}: {name!r} is not a torch device; use e.g. cpu, cuda, cuda:1, mps or meta"
+        ) from None
+    return name
+
+
+def _expand(requested: Iterable[str], present: list[str], source: str) -> list[str]:
     out: list[str] = []
     for item in requested:
         for name in (s.strip() for s in item.split(",")):
             if not name:
                 continue
+            _checked(name, source)
             if name == "cuda":
                 cudas = [d for d in present if d.startswith("cuda:")]
                 out += cudas or ["cuda"]
@@ -42,9 +57,9 @@ def select(requested: Iterable[str], environment: str | None = None) -> DeviceSe
     from realize.strategies._devices import present_devices
 
     present = [str(d) for d in present_devices(allow_meta=True)]
-    wanted = _expand(requested, present)
+    wanted = _expand(requested, present, "--realize-device")
     if not wanted and environment:
-        wanted = _expand([environment], present)
+        wanted = _expand([environment], present, "REALIZE_DEVICES")
     if not wanted:
         return DeviceSelection(tuple(present), (), explicit=False)
     return DeviceSelection(

@@ -64,14 +64,22 @@ class Session:
                 f"--realize-compile={self.backend!r} is not one of {', '.join(BACKENDS)}"
             )
         self.dynamic: bool | None = True if option("realize_dynamic") else None
+        if self.dynamic and self.backend is None:
+            raise pytest.UsageError(
+                "--realize-dynamic compiles with dynamic=True, so it needs --realize-compile "
+                "(eager, aot_eager or inductor)"
+            )
         try:
             mode = check_mode(option("realize_known_bugs") or "auto")
         except ValueError as e:
             raise pytest.UsageError(str(e)) from None
         self.known_bugs = ("fail" if self.target_spec else "xfail") if mode == "auto" else mode
-        self.devices: DeviceSelection = select(
-            option("realize_device") or [], os.environ.get("REALIZE_DEVICES")
-        )
+        try:
+            self.devices: DeviceSelection = select(
+                option("realize_device") or [], os.environ.get("REALIZE_DEVICES")
+            )
+        except ValueError as e:
+            raise pytest.UsageError(str(e)) from None
         self._restore_env = self._restrict_strategies_devices()
         self.isolated = IsolatedWorker() if option("realize_isolate") else None
         self.flight, self._own_flight = self._flight_recorder()
