@@ -190,3 +190,19 @@ def test_a_failing_compiled_test_does_not_print_torchs_structured_trace(tmp_path
     captured = run.stdout.split("Captured log call")[-1]
     assert "WARNING  mine:test_compiled.py" in captured  # the project's logs still show
     assert "torch.__trace" not in captured
+
+
+def test_the_installed_suite_shards_by_test_id_as_the_readme_shows(tmp_path: Path) -> None:
+    """Its collected ids are relative to its folder: prefixed with it they run from a file."""
+    import realize.harness
+
+    (tmp_path / "mine.py").write_text("def my_clone(x):\n    return x.clone()\n")
+    options = ("--realize-target=mine:my_clone", "--device=cpu")
+    listed = _pytest(tmp_path, "--collect-only", "-q", *options)
+    ids = [line for line in listed.stdout.splitlines() if "::" in line]
+    assert ids and ids[0].startswith("test_"), listed.stdout[-2000:]
+    harness = Path(realize.harness.__file__).parent
+    shard = ids[:: len(ids) // 3][:3]
+    (tmp_path / "shard.txt").write_text("".join(f"{harness}/{i}\n" for i in shard))
+    run = _pytest(tmp_path, "-q", *options, "@shard.txt")
+    assert run.returncode == 0 and "3 passed" in run.stdout, run.stdout[-2000:]
