@@ -201,7 +201,10 @@ def _markdown(
     seconds: dict[tuple[str, str], float],
     profiles: dict[tuple[str, str], str],
     commands: Sequence[str],
+    findings: str | None = "findings.md",
 ) -> str:
+    """The page. ``findings``: the link to realize's findings page from where the page is
+    written (``docs/``, beside it), or ``None`` elsewhere: then entries are named, unlinked."""
     import torch
 
     import realize
@@ -230,7 +233,9 @@ def _markdown(
         "",
         "- `pass`: every example held.",
         "- `known bug`: the only failures are ones the known-bug table explains "
-        "(`realize/harness/known_bugs.py`, [findings](findings.md)), named below.",
+        "(`realize/harness/known_bugs.py`"
+        + (f", [findings]({findings})" if findings else "")
+        + "), named below.",
         "- `limitation`: skipped with the reason torch gives (below), a documented "
         "limitation of `torch.compile`.",
         "- `n/a`: the property does not apply there (no numbers on meta, the layout does "
@@ -288,7 +293,8 @@ def _markdown(
         for (kind, note), where in sorted(notes.items()):
             if kind == status:
                 entry = entries.get(note)
-                said = f"[{note}](findings.md#{note}): {entry.summary}" if entry else note
+                link = f"[{note}]({findings}#{note})" if findings else f"`{note}`"
+                said = f"{link}: {entry.summary}" if entry else note
                 lines.append(f"- **{kind}**: {said}; {len(where)} cell(s), e.g. {min(where)}")
     lines += ["", "## Where the devices differ", ""]
     same = "Nowhere: each property has one outcome on every device."
@@ -393,7 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def write() -> None:
         made_by = list(dict.fromkeys(c for c in commands.values() if c))
-        args.out.write_text(_markdown(results, seconds, profiles, made_by))
+        findings = "findings.md" if (args.out.parent / "findings.md").exists() else None
+        args.out.write_text(_markdown(results, seconds, profiles, made_by, findings))
 
     for target in args.targets:
         for mode in args.modes:

@@ -112,6 +112,13 @@ def test_the_matrix_page_names_every_outcome(tmp_path: Path) -> None:
     assert "| independence | FINDING |" in page
     assert "[dynamo-make-dual-symbolic-storage-offset](findings.md#dynamo-make-dual" in page
     assert "**FINDING**: AssertionError: independence: shares memory" in page
+    # written outside realize's docs/ (no findings.md beside it): named, not a dead link
+    elsewhere = conformance._markdown(
+        results, {("torch:clone", "eager"): 12.0}, {("torch:clone", "eager"): "p"},
+        ["python -m x"], findings=None,
+    )  # fmt: skip
+    assert "findings.md" not in elsewhere
+    assert "`dynamo-make-dual-symbolic-storage-offset`: " in elsewhere
 
 
 def test_the_matrix_reads_the_reasons_the_recorder_writes() -> None:
