@@ -192,6 +192,10 @@ def test_a_failing_compiled_test_does_not_print_torchs_structured_trace(tmp_path
     assert "torch.__trace" not in captured
 
 
+@pytest.mark.skipif(
+    tuple(int(p) for p in pytest.__version__.split(".")[:2]) < (8, 2),
+    reason="pytest reads arguments from @file since 8.2",
+)
 def test_the_installed_suite_shards_by_test_id_as_the_readme_shows(tmp_path: Path) -> None:
     """Its collected ids are relative to its folder: prefixed with it they run from a file."""
     import realize.harness
