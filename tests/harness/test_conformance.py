@@ -157,3 +157,11 @@ def test_an_interrupted_matrix_resumes_where_it_stopped(
     assert "1 (p)" in page and out.with_suffix(".json").exists()
     # the page names the commands that made its runs, in order
     assert "--modes uncompiled --profile p` then `python -m realize.harness.conformance" in page
+    # and where each run was made, kept in the store: a page re-rendered on another
+    # machine (a GPU run merged with --resume) names each run's own machine
+    assert f"made {conformance.made_here()};" in page
+    monkeypatch.setattr(conformance, "made_here", lambda: "2026-01-01 on an abacus")
+    conformance.main([*argv[:-4], "--modes", "uncompiled", "inductor", "eager", "--resume"])
+    page = out.read_text()
+    assert "runs made " in page and "(a:b uncompiled, a:b inductor)" in page
+    assert "2026-01-01 on an abacus (a:b eager)" in page
