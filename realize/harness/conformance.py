@@ -214,9 +214,8 @@ def made_here() -> str:
 def _where(places: dict[tuple[str, str], str], keys: Sequence[tuple[str, str]]) -> str:
     by_place: dict[str, list[str]] = {}
     for target, mode in keys:
-        by_place.setdefault(places.get((target, mode)) or "an unrecorded machine", []).append(
-            f"{target} {mode}"
-        )
+        place = places.get((target, mode)) or "at an unrecorded date and machine (an older store)"
+        by_place.setdefault(place, []).append(f"{target} {mode}")
     if len(by_place) == 1:
         return f"made {next(iter(by_place))}"
     return "runs made " + "; ".join(f"{p} ({', '.join(ks)})" for p, ks in by_place.items())
