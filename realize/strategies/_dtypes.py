@@ -162,9 +162,9 @@ def check_dtype(dtype: object, name: str = "dtype") -> torch.dtype:
         )
     check_type(torch.dtype, dtype, name)
     assert isinstance(dtype, torch.dtype)
-    # The CPU probe, not the kind: the sub-byte ints and float4_e2m1fn_x2 have a kind
-    # (is_signed, is_floating_point) but no element torch can fill, copy or compare.
-    if kind_of(dtype) is None or dtype not in supported_dtypes():
+    # The CPU probe (value dtypes only), not the kind alone: the sub-byte ints and
+    # float4_e2m1fn_x2 have a kind but no element torch can fill, copy or compare.
+    if dtype not in supported_dtypes():
         raise InvalidArgument(
             f"{name}={dtype!r} is a bit, quantized, sub-byte or packed dtype, which has no "
             f"element values to draw. Use one of {', '.join(map(_name, supported_dtypes()))}."
@@ -221,7 +221,6 @@ class DtypeStrategy(ResolvingStrategy[torch.dtype, tuple[torch.dtype, ...]]):
         for i, d in enumerate(excluded):
             if isinstance(d, str):
                 check_dtype(d, f"exclude[{i}]")  # not a dtype's name: say so
-        for i, d in enumerate(excluded):
             check_type(torch.dtype, d, f"exclude[{i}]")
         requires_grad = bool(requires_grad)
         choices = tuple(

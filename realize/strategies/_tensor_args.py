@@ -258,18 +258,11 @@ class Lookups:
             return False
 
 
-def _checked(strategy: SearchStrategy[Any]) -> SearchStrategy[Any]:
-    """A strategy argument, validated now: ``tensors(dtypes(kinds="nope")).validate()``
-    fails at once, as ``st.lists(st.integers(min_value="a")).validate()`` does."""
-    strategy.validate()
-    return strategy
-
-
 def _device(arg: object) -> tuple[torch.device | None, SearchStrategy[Any] | None]:
     if arg is None:
         return None, _devices.devices()
     if isinstance(arg, SearchStrategy):
-        return None, _checked(arg)
+        return None, check_strategy(arg, "device")
     return _devices.check_device(arg), None
 
 
@@ -278,7 +271,7 @@ def _shape(arg: object) -> tuple[Shape | None, SearchStrategy[Any] | None, Shape
     if isinstance(arg, ShapeStrategy):
         return None, None, arg.resolved()
     if isinstance(arg, SearchStrategy):
-        return None, _checked(arg), None
+        return None, check_strategy(arg, "shape"), None
     if arg is None:
         return None, None, None
     return check_shape(arg), None, None
@@ -286,7 +279,7 @@ def _shape(arg: object) -> tuple[Shape | None, SearchStrategy[Any] | None, Shape
 
 def _dtype(arg: object) -> tuple[torch.dtype | None, SearchStrategy[Any] | None]:
     if isinstance(arg, SearchStrategy):
-        return None, _checked(arg)
+        return None, check_strategy(arg, "dtype")
     if arg is None:
         return None, None
     return _dtypes.check_dtype(arg), None
@@ -297,7 +290,7 @@ def _requires_grad(arg: object) -> tuple[bool | None, SearchStrategy[Any] | None
     if arg is None:
         return None, booleans()
     if isinstance(arg, SearchStrategy):
-        return None, _checked(arg)
+        return None, check_strategy(arg, "requires_grad")
     if isinstance(arg, bool):
         return arg, None
     raise InvalidArgument(

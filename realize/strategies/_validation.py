@@ -71,7 +71,8 @@ def check_number(arg: object, name: str) -> float | int:
 
 
 def check_strategy(arg: object, name: str) -> SearchStrategy[Any]:
-    """A Hypothesis strategy, e.g. ``elements=st.floats()``, validated."""
+    """A Hypothesis strategy, e.g. ``elements=st.floats()``, validated now: its own bad
+    arguments (``tensors(dtypes(kinds="nope"))``) fail at the outer ``.validate()``."""
     if not isinstance(arg, SearchStrategy):
         hint = ""
         if isinstance(arg, (list, tuple, set, frozenset)) and arg:
