@@ -16,7 +16,8 @@ and measured side by side on the same input (one table per device and size):
 
 The claims: the barrier costs no more than one extra write and read, within 10%, i.e.
 ``median(barrier) - median(fused) <= 1.10 * median(copy_)`` at large sizes; ``realize``
-costs what ``test_op`` costs (time ratio <= 1.10), since Inductor generates the same code.
+costs what ``test_op`` costs (time ratio <= 1.10, the median of per-round ratios, the two timed
+in alternating rounds), since Inductor generates the same code.
 
 ``GBps`` counts the logical bytes of the fused graph (``nbytes`` read plus ``nbytes``
 written) for every graph, so GBps ratios are time ratios; ``bytes_moved_actual`` records
@@ -108,10 +109,20 @@ def _input(device: str, nbytes: int) -> torch.Tensor:
     return _inputs[key]
 
 
+_compiled_fns: dict[tuple[str, int, str], Callable[[torch.Tensor], torch.Tensor]] = {}
+
+
 def _compiled(impl: str, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``impl``'s graph compiled for ``x``'s device and size, once; kept while the consecutive
+    tests of that size run (the realize row reuses test_op's for its paired timing)."""
     if impl == "copy_":
         return functools.partial(torch.Tensor.copy_, torch.empty_like(x))
-    torch.compiler.reset()  # a fresh Dynamo state per case: no recompile limit, no reuse
+    size = (str(x.device), x.numel() * x.element_size())
+    if (*size, impl) in _compiled_fns:
+        return _compiled_fns[(*size, impl)]
+    if not any(key[:2] == size for key in _compiled_fns):
+        _compiled_fns.clear()
+        torch.compiler.reset()  # a fresh Dynamo state per size: no recompile limit, no reuse
     import torch._inductor.config as inductor_config  # benchmarks only: a documented knob
 
     # Tiny CPU graphs single-threaded, as in test_bench_realize.py: an OpenMP region for a
@@ -120,6 +131,7 @@ def _compiled(impl: str, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tens
     with inductor_config.patch({"cpp.threads": 1} if tiny else {}):
         compiled = torch.compile(_GRAPHS[impl], dynamic=False, fullgraph=True)
         compiled(x)  # compile here, outside anything timed
+    _compiled_fns[(*size, impl)] = compiled
     return compiled
 
 
@@ -132,6 +144,9 @@ def test_compiled_barrier(
         pytest.skip(f"device {device} is not present on this machine")
     x = _input(device, nbytes)
     fn = _compiled(impl, x)
+    # realize against test_op in the same, alternating rounds: launch-bound sizes swing by
+    # tens of microseconds between benchmarks run one after the other (an H100, 2026-12-07).
+    paired = {"test_op": _compiled("test_op", x)} if impl == "realize" else {}
     actual = {"fused": 2, "realize": 2, "test_op": 2, "barrier": 4, "fallback": 6, "copy_": 2}
     actual_bytes = actual[impl] * nbytes
     out = bench_run(
@@ -147,6 +162,8 @@ def test_compiled_barrier(
         nbytes=nbytes,
         bytes_moved=2 * nbytes,
         bytes_moved_actual=actual_bytes,
+        paired=paired,
+        paired_rounds=15 if nbytes >= 64 * MiB else 31,
         **({"budget_s": 0.5, "min_rounds": 15} if nbytes >= 64 * MiB else {}),
     )
     # A benchmark of a wrong graph would be meaningless: compare with eager.

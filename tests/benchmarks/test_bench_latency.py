@@ -13,8 +13,10 @@ without grad, each paired with its baselines in interleaved rounds of the same r
   and at most 0.5x PyTorch's test op with grad;
 * the bare operator, ``x`` requires grad: at most 0.7x PyTorch's test op with grad.
 
-On CUDA the same rows show the per-call host overhead on top of a kernel launch;
-the goals are stated for CPU.
+On CUDA the same rows show the per-call host overhead on top of a kernel launch. There
+the two ``test_op`` goals of ``realize.realize`` are not judged, only recorded: a CUDA
+``x.clone()`` alone costs about half of the test op (an H100, torch 2.11), so 0.5x would ask
+realize to be faster than the clone it performs. Its goals against ``clone`` still hold.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ GOALS: dict[tuple[str, bool], dict[str, float]] = {
     ("realize", True): {"clone": 2.0, "test_op": 0.5},
     ("bare op", True): {"test_op": 0.7},
 }
+
+#: (impl, baseline) pairs whose goal is judged on CPU only (see the module docstring)
+CPU_ONLY_GOALS = {("realize", "test_op")}
 
 
 @pytest.fixture
@@ -92,6 +97,7 @@ def test_latency_16_float32(
         {"case": f"latency {device} 16 x float32, {'requires grad' if grad else 'no grad'}: "
          f"{impl}", "against": name, "max_time_ratio": limit}
         for name, limit in goals.items()
+        if device == "cpu" or (impl, name) not in CPU_ONLY_GOALS
     ]  # fmt: skip
     with torch.enable_grad() if grad else torch.no_grad():
         out = bench_run(
