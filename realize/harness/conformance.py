@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = ["MODES", "TARGETS", "Cell", "cells_of", "classify", "main", "rows_of", "run_one"]
 
@@ -228,10 +229,13 @@ def _markdown(
     commands: Sequence[str],
     findings: str | None = "findings.md",
     places: dict[tuple[str, str], str] | None = None,
+    compare: tuple[str, dict, dict[tuple[str, str], str]] | None = None,
 ) -> str:
     """The page. ``findings``: the link to realize's findings page from where the page is
     written (``docs/``, beside it), or ``None`` elsewhere: then entries are named, unlinked.
-    ``places``: where each run was made (``made_here()``), default here and now."""
+    ``places``: where each run was made (``made_here()``), default here and now.
+    ``compare``: another page's name, results and places (``--compare``), for a section on
+    where the devices of the two differ."""
     rows = rows_of(results)
     props = sorted({p for row in rows.values() for p in row})
     modes = [m for m in MODES if any(m == mode for _, mode in results)]
@@ -319,9 +323,62 @@ def _markdown(
                 said = f"{link}: {entry.summary}" if entry else note
                 lines.append(f"- **{kind}**: {said}; {len(where)} cell(s), e.g. {min(where)}")
     lines += ["", "## Where the devices differ", ""]
-    same = "Nowhere: each property has one outcome on every device."
+    real = [d for d in devices if d not in ("meta", _DEVICELESS)]
+    if len(real) > 1:
+        same = "Nowhere: each property has one outcome on every device."
+    else:
+        same = f"This page has one device ({', '.join(real) or 'none'}) besides meta."
     lines += _differences(rows, props) or [same]
+    if compare is not None:
+        name, other, made = compare
+        lines += [
+            "",
+            f"## Against `{name}`",
+            "",
+            f"Outcomes that differ from the devices of `{name}`, whose runs were "
+            f"{_where(made, list(other))}. A difference there is the device's or the torch "
+            "version's; the entries name the cause.",
+            "",
+        ]
+        lines += _against(rows, rows_of(other)) or [
+            "No difference: every target, mode and property in both has the same outcome "
+            "and the same reasons."
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _outcome(cell: Cell) -> str:
+    """A cell's status with the known-bug and limitation entries behind it."""
+    why = sorted(n for s, n in cell.notes if s in ("known bug", "limitation") and " " not in n)
+    return cell.status + (f" ({', '.join(why)})" if why else "")
+
+
+def _against(rows: dict[Row, dict[str, Cell]], other: dict[Row, dict[str, Cell]]) -> list[str]:
+    """Cells whose outcome (status and entries) differs between this page's real devices and
+    another page's, for each target, mode and property in both: where CPU and GPU differ."""
+
+    def by_run(some: dict[Row, dict[str, Cell]]) -> dict[tuple[str, str], dict[str, Any]]:
+        runs: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+        for (target, mode, device), row in some.items():
+            if device not in ("meta", _DEVICELESS):
+                runs[target, mode][device] = row
+        return runs
+
+    here, there = by_run(rows), by_run(other)
+    out = []
+    for key in [k for k in here if k in there]:
+        props = sorted({p for row in [*here[key].values(), *there[key].values()] for p in row})
+        for prop in props:
+            seen = {
+                d: _outcome(row[prop])
+                for side in (here[key], there[key])
+                for d, row in side.items()
+                if prop in row
+            }
+            if len(set(seen.values())) > 1:
+                said = "; ".join(f"{d}: {o}" for d, o in sorted(seen.items()))
+                out.append(f"- `{key[0]}` {key[1]}, {prop}: {said}")
+    return out
 
 
 def _differences(rows: dict[Row, dict[str, Cell]], props: list[str]) -> list[str]:
@@ -409,7 +466,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="keep the runs already in OUT's .json and do only the missing ones",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        help="another matrix's .json (e.g. the CPU page's): the page lists where the two differ",
+    )
     args = parser.parse_args(argv)
+    if args.compare is not None and not args.compare.is_file():
+        parser.error(f"--compare: no such matrix store: {args.compare}")
     import _realize_hooks
 
     # The harness's own choice, made here so that each run records it
@@ -425,7 +490,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     def write() -> None:
         made_by = list(dict.fromkeys(c for c in commands.values() if c))
         findings = "findings.md" if (args.out.parent / "findings.md").exists() else None
-        args.out.write_text(_markdown(results, seconds, profiles, made_by, findings, places))
+        if args.compare is not None:
+            other, *_, made = _load(args.compare)
+        compared = (str(args.compare), other, made) if args.compare is not None else None
+        page = _markdown(results, seconds, profiles, made_by, findings, places, compared)
+        args.out.write_text(page)
 
     for target in args.targets:
         for mode in args.modes:

@@ -174,3 +174,42 @@ def test_an_interrupted_matrix_resumes_where_it_stopped(
     store.write_text(json.dumps(runs))
     conformance.main([*argv[:-4], "--modes", "uncompiled", "--resume"])
     assert "made at an unrecorded date and machine (an older store);" in out.read_text()
+
+
+def test_a_matrix_compared_with_another_lists_where_their_devices_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def run_on(device: str, grad: str) -> None:
+        def fake_run(target: str, mode: str, *args: object) -> tuple[dict, float]:
+            cells = {("clone semantics", device): conformance.Cell("pass")}
+            why = {("known bug", "inductor-ignores-negative-bit")} if grad == "known bug" else set()
+            cells["transform: grad", device] = conformance.Cell(grad, why)
+            cells["clone semantics", "meta"] = conformance.Cell("n/a")
+            return cells, 1.0
+
+        monkeypatch.setattr(conformance, "run_one", fake_run)
+
+    argv = ["--targets", "a:b", "--modes", "inductor", "--profile", "p"]
+    run_on("cpu", "pass")
+    monkeypatch.setattr(conformance, "made_here", lambda: "2026-01-01 on an abacus")
+    conformance.main(["--out", str(tmp_path / "cpu.md"), *argv])
+    run_on("cuda:0", "known bug")
+    monkeypatch.setattr(conformance, "made_here", lambda: "2026-01-02 on a GPU")
+    gpu = tmp_path / "gpu.md"
+    conformance.main(["--out", str(gpu), *argv, "--compare", str(tmp_path / "cpu.json")])
+    page = gpu.read_text()
+    assert "This page has one device (cuda:0) besides meta." in page
+    assert "whose runs were made 2026-01-01 on an abacus." in page
+    assert (
+        "- `a:b` inductor, transform: grad: cpu: pass; "
+        "cuda:0: known bug (inductor-ignores-negative-bit)" in page
+    )
+    assert "clone semantics: cpu" not in page  # the same outcome on both: not listed
+    # the same outcomes: said so
+    conformance.main(
+        ["--out", str(gpu), *argv, "--resume", "--compare", str(gpu.with_suffix(".json"))]
+    )
+    assert "No difference: every target, mode and property in both" in gpu.read_text()
+    with pytest.raises(SystemExit) as stopped:
+        conformance.main(["--out", str(gpu), *argv, "--compare", str(tmp_path / "none.json")])
+    assert stopped.value.code == 2
