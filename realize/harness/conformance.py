@@ -340,7 +340,7 @@ def _markdown(
             "version's; the entries name the cause.",
             "",
         ]
-        lines += _against(rows, rows_of(other)) or [
+        lines += _against(rows, rows_of(other), name) or [
             "No difference: every target, mode and property in both has the same outcome "
             "and the same reasons."
         ]
@@ -353,7 +353,9 @@ def _outcome(cell: Cell) -> str:
     return cell.status + (f" ({', '.join(why)})" if why else "")
 
 
-def _against(rows: dict[Row, dict[str, Cell]], other: dict[Row, dict[str, Cell]]) -> list[str]:
+def _against(
+    rows: dict[Row, dict[str, Cell]], other: dict[Row, dict[str, Cell]], name: str
+) -> list[str]:
     """Cells whose outcome (status and entries) differs between this page's real devices and
     another page's, for each target, mode and property in both: where CPU and GPU differ."""
 
@@ -369,10 +371,11 @@ def _against(rows: dict[Row, dict[str, Cell]], other: dict[Row, dict[str, Cell]]
     for key in [k for k in here if k in there]:
         props = sorted({p for row in [*here[key].values(), *there[key].values()] for p in row})
         for prop in props:
-            seen = {
-                d: _outcome(row[prop])
-                for side in (here[key], there[key])
-                for d, row in side.items()
+            seen = {d: _outcome(row[prop]) for d, row in here[key].items() if prop in row}
+            # the other page's devices, told apart from this one's where both have the device
+            seen |= {
+                d if d not in here[key] else f"{d} ({name})": _outcome(row[prop])
+                for d, row in there[key].items()
                 if prop in row
             }
             if len(set(seen.values())) > 1:
@@ -487,12 +490,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = " ".join(["python -m realize.harness.conformance", *(argv or sys.argv[1:])])
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
+    compared = None
+    if args.compare is not None:
+        other, *_, made = _load(args.compare)
+        compared = (str(args.compare), other, made)
+
     def write() -> None:
         made_by = list(dict.fromkeys(c for c in commands.values() if c))
         findings = "findings.md" if (args.out.parent / "findings.md").exists() else None
-        if args.compare is not None:
-            other, *_, made = _load(args.compare)
-        compared = (str(args.compare), other, made) if args.compare is not None else None
         page = _markdown(results, seconds, profiles, made_by, findings, places, compared)
         args.out.write_text(page)
 

@@ -210,6 +210,17 @@ def test_a_matrix_compared_with_another_lists_where_their_devices_differ(
         ["--out", str(gpu), *argv, "--resume", "--compare", str(gpu.with_suffix(".json"))]
     )
     assert "No difference: every target, mode and property in both" in gpu.read_text()
+    # two pages of one device (two torch versions, say): each side keeps its own outcome
+    run_on("cpu", "known bug")
+    other = tmp_path / "cpu2.md"
+    conformance.main(["--out", str(other), *argv])
+    cpu = tmp_path / "cpu.md"
+    compare = ["--compare", str(other.with_suffix(".json"))]
+    conformance.main(["--out", str(cpu), *argv, "--resume", *compare])
+    assert (
+        f"transform: grad: cpu: pass; cpu ({other.with_suffix('.json')}): known bug"
+        in cpu.read_text()
+    )
     with pytest.raises(SystemExit) as stopped:
         conformance.main(["--out", str(gpu), *argv, "--compare", str(tmp_path / "none.json")])
     assert stopped.value.code == 2
