@@ -33,7 +33,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 __all__ = ["MODES", "TARGETS", "Cell", "cells_of", "classify", "main", "rows_of", "run_one"]
 
@@ -323,7 +322,7 @@ def _markdown(
                 said = f"{link}: {entry.summary}" if entry else note
                 lines.append(f"- **{kind}**: {said}; {len(where)} cell(s), e.g. {min(where)}")
     lines += ["", "## Where the devices differ", ""]
-    real = [d for d in devices if d not in ("meta", _DEVICELESS)]
+    real = [d for d in devices if _is_real(d)]
     if len(real) > 1:
         same = "Nowhere: each property has one outcome on every device."
     else:
@@ -359,14 +358,7 @@ def _against(
     """Cells whose outcome (status and entries) differs between this page's real devices and
     another page's, for each target, mode and property in both: where CPU and GPU differ."""
 
-    def by_run(some: dict[Row, dict[str, Cell]]) -> dict[tuple[str, str], dict[str, Any]]:
-        runs: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
-        for (target, mode, device), row in some.items():
-            if device not in ("meta", _DEVICELESS):
-                runs[target, mode][device] = row
-        return runs
-
-    here, there = by_run(rows), by_run(other)
+    here, there = _real_devices_by_run(rows), _real_devices_by_run(other)
     out = []
     for key in [k for k in here if k in there]:
         props = sorted({p for row in [*here[key].values(), *there[key].values()] for p in row})
@@ -384,14 +376,26 @@ def _against(
     return out
 
 
+def _is_real(device: str) -> bool:
+    """A device with numbers: not meta, not the device-less tests' pseudo-device."""
+    return device not in ("meta", _DEVICELESS)
+
+
+def _real_devices_by_run(
+    rows: dict[Row, dict[str, Cell]],
+) -> dict[tuple[str, str], dict[str, dict[str, Cell]]]:
+    """Rows regrouped by (target, mode), then by real device."""
+    by_run: dict[tuple[str, str], dict[str, dict[str, Cell]]] = defaultdict(dict)
+    for (target, mode, device), row in rows.items():
+        if _is_real(device):
+            by_run[target, mode][device] = row
+    return by_run
+
+
 def _differences(rows: dict[Row, dict[str, Cell]], props: list[str]) -> list[str]:
     """Properties whose outcome differs between the real devices of one target and mode."""
     out = []
-    by_run: dict[tuple[str, str], dict[str, dict[str, Cell]]] = defaultdict(dict)
-    for (target, mode, device), row in rows.items():
-        if device not in ("meta", _DEVICELESS):
-            by_run[target, mode][device] = row
-    for (target, mode), devices in by_run.items():
+    for (target, mode), devices in _real_devices_by_run(rows).items():
         for prop in props:
             seen = {d: row[prop].status for d, row in devices.items() if prop in row}
             if len(set(seen.values())) > 1:
