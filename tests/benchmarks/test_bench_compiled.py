@@ -35,9 +35,9 @@ import torch
 
 import realize
 
+from ._compile import compiled_once, single_threaded
 from ._devices import available_devices, is_present
 from ._goals import format_size
-from .test_bench_realize import TINY_COMPILED_CPU
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -109,30 +109,14 @@ def _input(device: str, nbytes: int) -> torch.Tensor:
     return _inputs[key]
 
 
-_compiled_fns: dict[tuple[str, int, str], Callable[[torch.Tensor], torch.Tensor]] = {}
-
-
 def _compiled(impl: str, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``impl``'s graph compiled for ``x``'s device and size, once; kept while the consecutive
-    tests of that size run (the realize row reuses test_op's for its paired timing)."""
+    """``impl``'s graph compiled for ``x``'s device and size, once (the realize row reuses
+    test_op's for its paired timing)."""
     if impl == "copy_":
         return functools.partial(torch.Tensor.copy_, torch.empty_like(x))
-    size = (str(x.device), x.numel() * x.element_size())
-    if (*size, impl) in _compiled_fns:
-        return _compiled_fns[(*size, impl)]
-    if not any(key[:2] == size for key in _compiled_fns):
-        _compiled_fns.clear()
-        torch.compiler.reset()  # a fresh Dynamo state per size: no recompile limit, no reuse
-    import torch._inductor.config as inductor_config  # benchmarks only: a documented knob
-
-    # Tiny CPU graphs single-threaded, as in test_bench_realize.py: an OpenMP region for a
-    # few KiB waits for a descheduled thread on a busy machine (milliseconds).
-    tiny = x.device.type == "cpu" and x.numel() * x.element_size() <= TINY_COMPILED_CPU
-    with inductor_config.patch({"cpp.threads": 1} if tiny else {}):
-        compiled = torch.compile(_GRAPHS[impl], dynamic=False, fullgraph=True)
-        compiled(x)  # compile here, outside anything timed
-    _compiled_fns[(*size, impl)] = compiled
-    return compiled
+    device, nbytes = str(x.device), x.numel() * x.element_size()
+    single_thread = single_threaded(device, nbytes)  # as in test_bench_realize.py
+    return compiled_once((device, nbytes), impl, _GRAPHS[impl], x, single_thread=single_thread)
 
 
 @pytest.mark.parametrize(("target_device", "nbytes", "impl"), _params())

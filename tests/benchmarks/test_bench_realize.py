@@ -46,6 +46,7 @@ import torch
 
 import realize
 
+from ._compile import compiled_once, single_threaded
 from ._devices import available_devices, is_present
 from ._goals import ACCEL_LARGE, CPU_LARGE, CPU_SMALL, format_size
 
@@ -63,10 +64,6 @@ EAGER_IMPLS = ("clone", "realize", "copy_", "op", "empty_like_copy", "test_op")
 COMPILED_IMPLS = ("clone", "realize", "test_op")
 
 HAS_TEST_OP = importlib.util.find_spec("torch._inductor.test_operators") is not None
-
-
-# Compiled CPU cases up to this size run single-threaded (see the module docstring).
-TINY_COMPILED_CPU = 64 * KiB
 
 
 def _sweep_sizes(device: str) -> list[int]:
@@ -223,30 +220,14 @@ def _eager(impl: str, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]
 
 
 def _single_threaded(case: Case) -> bool:
-    return case.device == "cpu" and case.nbytes <= TINY_COMPILED_CPU
-
-
-_compiled_fns: dict[tuple[Case, str], Callable[[torch.Tensor], torch.Tensor]] = {}
+    return single_threaded(case.device, case.nbytes)
 
 
 def _compiled(case: Case, impl: str, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``impl`` compiled for ``case``, once; kept while the consecutive tests of the case run
-    (the realize row reuses clone's for its paired timing)."""
-    if (case, impl) in _compiled_fns:
-        return _compiled_fns[(case, impl)]
-    if not any(key[0] == case for key in _compiled_fns):
-        # A fresh Dynamo state for every case: compiling one function for many static shapes
-        # would otherwise hit the recompile limit and silently run it eagerly.
-        _compiled_fns.clear()
-        torch.compiler.reset()
+    """``impl`` compiled for ``case``, once (the realize row reuses clone's for its paired
+    timing)."""
     fn = realize.realize if impl == "realize" else _clone if impl == "clone" else _test_op()
-    import torch._inductor.config as inductor_config  # benchmarks only: a documented knob
-
-    with inductor_config.patch({"cpp.threads": 1} if _single_threaded(case) else {}):
-        compiled = torch.compile(fn, dynamic=False, fullgraph=True)
-        compiled(x)  # compile here, outside anything timed
-    _compiled_fns[(case, impl)] = compiled
-    return compiled
+    return compiled_once(case, impl, fn, x, single_thread=_single_threaded(case))
 
 
 def _yardsticks(case: Case, x: torch.Tensor) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
